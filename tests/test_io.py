@@ -1,0 +1,194 @@
+"""audiokit.io: every format, bit depth and channel count, and every bad-input case."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from audiokit import io
+
+
+def _tone(n=8000, channels=1, sr=16000):
+    t = np.arange(n) / sr
+    y = np.stack([0.5 * np.sin(2 * np.pi * (220 + 110 * c) * t) for c in range(channels)])
+    return y.astype(np.float32)
+
+
+# Worst-case rounding error of each integer grid (half a step of 2**(bits-1) levels), plus slack.
+WAV_SUBTYPES = {"PCM_U8": 2 / 2**8, "PCM_16": 2 / 2**16, "PCM_24": 2 / 2**24,
+                "PCM_32": 2 / 2**31, "FLOAT": 0.0, "DOUBLE": 0.0}
+
+
+@pytest.mark.parametrize("subtype,tol", WAV_SUBTYPES.items())
+@pytest.mark.parametrize("channels", [1, 2, 6])
+def test_wav_round_trip_all_bit_depths_and_channels(tmp_path, subtype, tol, channels):
+    y = _tone(channels=channels)
+    path = io.save(tmp_path / "x.wav", y, 16000, subtype=subtype)
+    x, sr = io.load(path, mono=False)
+    assert sr == 16000 and x.dtype == np.float32 and x.shape == (channels, 8000)
+    assert np.abs(x - y).max() <= tol + 1e-7
+    assert np.abs(x).max() <= 1.0
+    mono, _ = io.load(path)
+    assert mono.shape == (8000,)
+    np.testing.assert_allclose(mono, x.mean(0), atol=1e-6)
+    i = io.info(path)
+    expected_bits = {"PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32, "FLOAT": 32,
+                     "DOUBLE": 64}[subtype]
+    assert (i.sample_rate, i.channels, i.frames, i.format, i.subtype, i.bit_depth) == (
+        16000, channels, 8000, "WAV", subtype, expected_bits)
+    assert i.duration == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("ext,subtype,snr_min", [("flac", "PCM_16", 80), ("flac", "PCM_24", 120),
+                                                  ("ogg", "VORBIS", 15), ("opus", "OPUS", 5),
+                                                  ("mp3", "MPEG_LAYER_III", 5)])
+def test_compressed_formats(tmp_path, ext, subtype, snr_min):
+    y = _tone(n=48000, sr=48000)[0]
+    path = io.save(tmp_path / f"x.{ext}", y, 48000, subtype=subtype)
+    x, sr = io.load(path)
+    assert sr == 48000 and x.dtype == np.float32
+    if ext in ("flac",):
+        assert len(x) == len(y)
+        snr = 10 * np.log10(np.sum(y**2) / np.sum((x - y) ** 2))
+        assert snr > snr_min
+    else:
+        # Lossy codecs add encoder delay/padding; the level must still match.
+        assert abs(len(x) - len(y)) < 4000
+        assert np.sqrt(np.mean(x**2)) == pytest.approx(np.sqrt(np.mean(y**2)), rel=0.25)
+    assert io.info(path).bit_depth == (16 if subtype == "PCM_16" else 24 if subtype == "PCM_24"
+                                       else None)
+
+
+def test_load_resamples_with_resampy(tmp_path):
+    sr0 = 44100
+    y = _tone(n=sr0, sr=sr0)[0]
+    path = io.save(tmp_path / "x.wav", y, sr0, subtype="FLOAT")
+    for res_type in ("kaiser_best", "kaiser_fast"):
+        x, sr = io.load(path, sr=16000, res_type=res_type)
+        assert sr == 16000 and len(x) == 16000
+        # A 220 Hz tone survives resampling: compare with the ideal tone away from the edges.
+        ideal = _tone(n=16000, sr=16000)[0]
+        assert np.abs(x[500:-500] - ideal[500:-500]).max() < 1e-2
+
+
+def test_resample_rejects_unknown_filter():
+    with pytest.raises(ValueError, match="kaiser_best"):
+        io.resample(np.zeros(100, np.float32), 16000, 8000, res_type="sinc_magic")
+
+
+def test_missing_file():
+    with pytest.raises(FileNotFoundError, match="nope.wav"):
+        io.load("nope.wav")
+
+
+def test_directory(tmp_path):
+    with pytest.raises(io.AudioError, match="is a directory"):
+        io.load(tmp_path)
+
+
+def test_empty_bytes(tmp_path):
+    p = tmp_path / "empty.wav"
+    p.write_bytes(b"")
+    with pytest.raises(io.AudioError, match=r"empty\.wav: the file is empty"):
+        io.load(p)
+
+
+def test_zero_frames(tmp_path):
+    p = tmp_path / "zero.wav"
+    sf.write(p, np.zeros(0), 16000)
+    with pytest.raises(io.AudioError, match=r"zero\.wav: the file holds no audio"):
+        io.load(p)
+
+
+def test_truncated_wav(tmp_path):
+    p = io.save(tmp_path / "full.wav", _tone()[0], 16000)
+    data = p.read_bytes()
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(io.AudioError, match=r"cut\.wav: the file is truncated"):
+        io.load(cut)
+    with pytest.raises(io.AudioError, match="truncated"):
+        io.info(cut)
+
+
+def test_truncated_flac(tmp_path):
+    p = io.save(tmp_path / "full.flac", _tone(n=32000)[0], 16000)
+    data = p.read_bytes()
+    cut = tmp_path / "cut.flac"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(io.AudioError, match=r"cut\.flac"):
+        io.load(cut)
+
+
+def test_header_only(tmp_path):
+    p = io.save(tmp_path / "full.wav", _tone()[0], 16000)
+    hdr = tmp_path / "hdr.wav"
+    hdr.write_bytes(p.read_bytes()[:30])
+    with pytest.raises(io.AudioError, match=r"hdr\.wav"):
+        io.load(hdr)
+
+
+def test_not_audio_with_audio_extension(tmp_path):
+    p = tmp_path / "notes.mp3"
+    p.write_text("these are my notes, not a song\n" * 20)
+    with pytest.raises(io.AudioError, match=r"notes\.mp3: not a valid MP3 file"):
+        io.load(p)
+    q = tmp_path / "notes.wav"
+    q.write_text("RIFF? no.\n" * 20)
+    with pytest.raises(io.AudioError, match=r"notes\.wav: not a valid WAV file"):
+        io.info(q)
+
+
+def test_unsupported_format(tmp_path):
+    p = tmp_path / "clip.xyz"
+    p.write_bytes(b"\x00\x01" * 100)
+    with pytest.raises(io.AudioError, match=r"clip\.xyz: unsupported format '\.xyz'"):
+        io.load(p)
+    with pytest.raises(io.AudioError, match="unsupported format"):
+        io.save(tmp_path / "out.xyz", np.zeros(10), 16000)
+
+
+def test_nan_and_inf(tmp_path):
+    for bad in (np.nan, np.inf):
+        p = tmp_path / f"bad_{bad}.wav"
+        sf.write(p, np.array([0.0, bad, 0.1]), 16000, subtype="FLOAT")
+        with pytest.raises(io.AudioError, match="NaN or infinite"):
+            io.load(p)
+    with pytest.raises(io.AudioError, match="NaN"):
+        io.save(tmp_path / "x.wav", np.array([np.nan, 0.0]), 16000)
+
+
+def test_save_is_atomic(tmp_path, monkeypatch):
+    target = io.save(tmp_path / "keep.wav", _tone()[0], 16000)
+    before = target.read_bytes()
+
+    def broken_write(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(io.sf, "write", broken_write)
+    with pytest.raises(io.AudioError, match="keep.wav: could not write"):
+        io.save(target, np.zeros(100), 16000)
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.wav"]  # no temp file left
+
+
+def test_to_mono_and_fix_length(rng):
+    y = np.stack([np.ones(10), -np.ones(10), np.full(10, 4.0)]).astype(np.float32)
+    np.testing.assert_allclose(io.to_mono(y), np.full(10, 4 / 3), rtol=1e-6)
+    x = np.arange(10, dtype=np.float32)
+    assert io.fix_length(x, 15).tolist() == list(range(10)) + [0] * 5
+    assert io.fix_length(x, 4, mode="pad").tolist() == [0, 1, 2, 3]
+    assert io.fix_length(x, 4, mode="crop").tolist() == [3, 4, 5, 6]
+    a = io.fix_length(x, 4, mode="random_crop", rng=np.random.default_rng(1))
+    b = io.fix_length(x, 4, mode="random_crop", rng=np.random.default_rng(1))
+    assert a.tolist() == b.tolist() and np.all(np.diff(a) == 1)
+    with pytest.raises(ValueError, match="unknown mode"):
+        io.fix_length(x, 4, mode="stretch")
+
+
+def test_normalize_loudness():
+    y = _tone()[0]
+    z = io.normalize_loudness(y, target_db=-20)
+    assert 20 * np.log10(np.sqrt(np.mean(z.astype(np.float64) ** 2))) == pytest.approx(-20, abs=1e-3)
+    assert np.all(io.normalize_loudness(np.zeros(10)) == 0)
