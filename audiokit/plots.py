@@ -16,6 +16,7 @@ import numpy as np
 __all__ = [
     "audio",
     "plot_confusion_matrix",
+    "plot_embeddings",
     "plot_features",
     "plot_filterbank",
     "plot_history",
@@ -284,6 +285,62 @@ def plot_probabilities(probs, classes: Sequence[str], times=None, ax=None,
         raise ValueError(f"probs must be (n_classes,) or (n_windows, n_classes), got {p.shape}")
     if title:
         ax.set_title(title)
+    return fig, ax
+
+
+def project_2d(embeddings, method: str = "pca", seed: int = 0) -> np.ndarray:
+    """Project ``(n, d)`` embeddings to ``(n, 2)`` for a scatter plot.
+
+    ``pca`` uses an SVD of the centred data (NumPy only); ``tsne`` uses scikit-learn's t-SNE
+    (perplexity adapted to small sets), which must be installed.
+
+    Notebook: 07_tdnn
+    """
+    X = _to_numpy(embeddings).astype(np.float64)
+    if X.ndim != 2 or X.shape[0] < 3:
+        raise ValueError(f"need at least 3 embeddings of shape (n, d), got {X.shape}")
+    X = X - X.mean(axis=0)
+    if method == "pca":
+        _, _, vt = np.linalg.svd(X, full_matrices=False)
+        return X @ vt[:2].T
+    if method == "tsne":
+        try:
+            from sklearn.manifold import TSNE
+        except ImportError as err:  # pragma: no cover - depends on the environment
+            raise ImportError("t-SNE needs scikit-learn: pip install scikit-learn") from err
+        perplexity = float(min(30, max(2, (X.shape[0] - 1) // 3)))
+        return TSNE(n_components=2, perplexity=perplexity, random_state=seed,
+                    init="pca").fit_transform(X)
+    raise ValueError(f"unknown method {method!r}; choose 'pca' or 'tsne'")
+
+
+def plot_embeddings(embeddings, labels, classes: Sequence[str], ax=None, method: str = "pca",
+                    title: str | None = None, seed: int = 0):
+    """Scatter the 2-D projection of model embeddings, one colour per class.
+
+    Parameters
+    ----------
+    embeddings : array_like
+        ``(n, d)`` vectors, e.g. from ``model.embed(features, lengths)``.
+    labels : array_like
+        ``(n,)`` class indices.
+    method : {"pca", "tsne"}
+        Projection (see :func:`project_2d`).
+
+    Notebook: 07_tdnn
+    """
+    fig, ax = _axes(ax, figsize=(5.5, 4.5))
+    xy = project_2d(embeddings, method=method, seed=seed)
+    labels = _to_numpy(labels).astype(int)
+    cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
+    for c, name in enumerate(classes):
+        sel = labels == c
+        if sel.any():
+            ax.scatter(xy[sel, 0], xy[sel, 1], s=14, color=cmap(c % cmap.N), label=name)
+    ax.set_xlabel(f"{method.upper()} 1")
+    ax.set_ylabel(f"{method.upper()} 2")
+    ax.legend(fontsize="small", loc="best", markerscale=1.5, ncol=2 if len(classes) > 6 else 1)
+    ax.set_title(title or f"embeddings ({method.upper()})")
     return fig, ax
 
 

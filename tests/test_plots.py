@@ -75,3 +75,20 @@ def test_package_never_calls_show():
     root = pathlib.Path(audiokit.__file__).parent
     offenders = [p for p in root.rglob("*.py") if "plt." + "show(" in p.read_text()]
     assert offenders == []
+
+
+def test_plot_embeddings_pca_and_tsne():
+    rng = np.random.default_rng(0)
+    centres = np.array([[5.0] * 8, [-5.0] * 8, [0.0] * 8])
+    emb = np.concatenate([c + rng.normal(size=(10, 8)) for c in centres])
+    labels = np.repeat([0, 1, 2], 10)
+    xy = plots.project_2d(emb, "pca")
+    # The first principal axis separates the two far clusters.
+    assert abs(xy[:10, 0].mean() - xy[10:20, 0].mean()) > 10
+    _, ax = plots.plot_embeddings(emb, labels, ["a", "b", "c"], method="pca")
+    assert len(ax.collections) == 3 and ax.get_xlabel() == "PCA 1"
+    pytest.importorskip("sklearn")
+    _, ax = plots.plot_embeddings(emb, labels, ["a", "b", "c"], method="tsne")
+    assert ax.get_xlabel() == "TSNE 1"
+    with pytest.raises(ValueError, match="unknown method"):
+        plots.project_2d(emb, "umap")
