@@ -1,0 +1,313 @@
+"""Tests for audiokit.features: parity with librosa / Kaldi, shapes, normalisation, export.
+
+Tolerances (float32 input, float32 features):
+- log_mel vs librosa melspectrogram + power_to_db(ref=1.0, top_db=None): max |diff| <= 0.01 dB
+  on every bin.
+- spectrogram vs librosa |stft|^2 in dB: max |diff| <= 0.01 dB on bins within 80 dB of the
+  clip's maximum. Bins far below that are float32 rounding noise of the DFT (both sides) and
+  differ by more dB although they differ by < 1e-7 in power.
+- mfcc vs librosa.feature.mfcc: max |diff| <= 1e-3 * max |reference| (relative to the scale of
+  the coefficients; per-coefficient relative error is meaningless near zero).
+- fbank vs kaldi_native_fbank (dither 0, same frame and mel options): max |diff| <= 0.01 (natural
+  log energy).
+- ONNX (onnxruntime) vs torch: max |diff| <= 1e-3.
+"""
+
+from __future__ import annotations
+
+import json
+
+import kaldi_native_fbank as knf
+import librosa
+import numpy as np
+import pytest
+import scipy.signal
+import torch
+
+from audiokit import features
+from audiokit.features import FeatureExtractor
+
+DB_TOL = 0.01
+MFCC_REL_TOL = 1e-3
+FBANK_TOL = 0.01
+ONNX_TOL = 1e-3
+RATES = (16000, 22050)
+
+
+def chirp_noise(sr: int, seconds: float = 1.5, seed: int = 0) -> np.ndarray:
+    """A chirp sweeping 100 Hz .. 0.9 Nyquist plus white noise, float32."""
+    t = np.arange(int(sr * seconds)) / sr
+    rng = np.random.default_rng(seed)
+    y = 0.5 * scipy.signal.chirp(t, 100.0, seconds, 0.45 * sr) + 0.05 * rng.standard_normal(t.size)
+    return y.astype(np.float32)
+
+
+def ours(kind: str, y: np.ndarray, **kw) -> np.ndarray:
+    """(n_features, frames) like librosa."""
+    fe = FeatureExtractor(kind, **kw)
+    return fe(torch.from_numpy(y))[0][0].numpy().T
+
+
+def kaldi_fbank(y: np.ndarray, sr: int, snip_edges: bool = True, n_mels: int = 80) -> np.ndarray:
+    opts = knf.FbankOptions()
+    opts.frame_opts.dither = 0.0
+    opts.frame_opts.samp_freq = sr
+    opts.frame_opts.snip_edges = snip_edges
+    opts.frame_opts.frame_length_ms = 400 * 1000 / sr
+    opts.frame_opts.frame_shift_ms = 160 * 1000 / sr
+    opts.mel_opts.num_bins = n_mels
+    opts.mel_opts.low_freq = 20.0
+    opts.mel_opts.high_freq = 0.0
+    fb = knf.OnlineFbank(opts)
+    fb.accept_waveform(sr, y.tolist())
+    fb.input_finished()
+    return np.stack([np.asarray(fb.get_frame(i)) for i in range(fb.num_frames_ready)])
+
+
+# ----- parity -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sr", RATES)
+def test_log_mel_matches_librosa(sr):
+    y = chirp_noise(sr)
+    S = librosa.feature.melspectrogram(
+        y=y, sr=sr, n_fft=512, hop_length=160, win_length=400, n_mels=80, fmin=20.0
+    )
+    ref = librosa.power_to_db(S, ref=1.0, top_db=None)
+    got = ours("log_mel", y, sample_rate=sr)
+    assert got.shape == ref.shape
+    assert np.abs(got - ref).max() <= DB_TOL
+    np.testing.assert_allclose(features.log_mel(y, sr), ref, atol=1e-6)
+
+
+@pytest.mark.parametrize("sr", RATES)
+def test_spectrogram_matches_librosa(sr):
+    y = chirp_noise(sr)
+    ref = librosa.power_to_db(
+        np.abs(librosa.stft(y, n_fft=512, hop_length=160, win_length=400)) ** 2,
+        ref=1.0,
+        top_db=None,
+    )
+    got = ours("spectrogram", y, sample_rate=sr)
+    assert got.shape == ref.shape == (257, 1 + len(y) // 160)
+    keep = ref > ref.max() - 80.0
+    assert keep.mean() > 0.99
+    assert np.abs(got - ref)[keep].max() <= DB_TOL
+
+
+@pytest.mark.parametrize("sr", RATES)
+def test_mfcc_matches_librosa(sr):
+    y = chirp_noise(sr)
+    kw = {
+        "sr": sr,
+        "n_mfcc": 40,
+        "n_fft": 512,
+        "hop_length": 160,
+        "win_length": 400,
+        "n_mels": 80,
+        "fmin": 20.0,
+    }
+    ref = librosa.feature.mfcc(y=y, **kw)
+    # librosa.feature.mfcc clips the log-mel to max - 80 dB; ours does not. On this signal the
+    # log-mel spans less than 80 dB, so the clip is inactive and both must agree.
+    assert np.ptp(features.log_mel(y, sr)) < 80.0
+    got = ours("mfcc", y, sample_rate=sr)
+    assert got.shape == ref.shape == (40, 1 + len(y) // 160)
+    assert np.abs(got - ref).max() <= MFCC_REL_TOL * np.abs(ref).max()
+    np.testing.assert_allclose(features.mfcc(y, sr), ref, atol=MFCC_REL_TOL * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("sr", RATES)
+@pytest.mark.parametrize("snip_edges", [True, False])
+def test_fbank_matches_kaldi_native_fbank(sr, snip_edges):
+    y = chirp_noise(sr)
+    ref = kaldi_fbank(y, sr, snip_edges=snip_edges)
+    fe = FeatureExtractor("fbank", sample_rate=sr, snip_edges=snip_edges)
+    got = fe(torch.from_numpy(y))[0][0].numpy()
+    assert got.shape == ref.shape == (fe.num_frames(len(y)), 80)
+    assert np.abs(got - ref).max() <= FBANK_TOL
+
+
+def test_kaldi_filterbank_edges():
+    fb = features.kaldi_mel_filterbank(16000, 512, 40)
+    assert fb.shape == (40, 257)
+    assert fb.max() <= 1.0 and fb.min() >= 0.0
+    assert np.all(fb[:, -1] == 0.0)  # Nyquist bin unused, as in Kaldi
+    assert np.all(fb.sum(axis=1) > 0)
+
+
+# ----- shapes and bookkeeping ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kind,n_features", [("spectrogram", 257), ("log_mel", 80), ("mfcc", 40), ("fbank", 80)]
+)
+def test_shapes_and_frame_lengths(kind, n_features):
+    fe = FeatureExtractor(kind)
+    assert fe.n_features == n_features
+    x = torch.randn(3, 16000) * 0.1
+    lengths = torch.tensor([16000, 12345, 400])
+    feats, n = fe(x, lengths)
+    assert feats.shape == (3, fe.num_frames(16000), n_features)
+    assert feats.dtype == torch.float32
+    assert n.dtype == torch.int64
+    assert n.tolist() == [fe.num_frames(int(v)) for v in lengths]
+    assert fe(x)[1] is None
+    one, _ = fe(x[0])
+    assert one.shape == (1,) + feats.shape[1:]
+    torch.testing.assert_close(one[0], feats[0])
+
+
+def test_num_frames_rules():
+    assert FeatureExtractor("log_mel").num_frames(16000) == 101  # 1 + n // hop (centred)
+    assert FeatureExtractor("log_mel", center=False).num_frames(16000) == 1 + (16000 - 512) // 160
+    assert FeatureExtractor("fbank").num_frames(16000) == 98  # 1 + (n - 400) // 160
+    assert FeatureExtractor("fbank").num_frames(399) == 0
+    assert FeatureExtractor("fbank", snip_edges=False).num_frames(16000) == 100
+    fe = FeatureExtractor("log_mel", center=False)
+    assert fe(torch.zeros(2, 16000))[0].shape[1] == fe.num_frames(16000)
+
+
+@pytest.mark.parametrize("kind", ["log_mel", "fbank", "mfcc"])
+@pytest.mark.parametrize("normalize", ["cmn", "cmvn"])
+def test_normalize_ignores_padding(kind, normalize):
+    fe = FeatureExtractor(kind, normalize=normalize)
+    torch.manual_seed(0)
+    short = torch.randn(9000) * 0.1
+    batch = torch.zeros(2, 16000)
+    batch[0] = torch.randn(16000) * 0.1
+    batch[1, :9000] = short
+    feats, n = fe(batch, torch.tensor([16000, 9000]))
+    alone, n_alone = fe(short[None], torch.tensor([9000]))
+    valid = int(n[1])
+    assert valid == int(n_alone[0]) == alone.shape[1]
+    torch.testing.assert_close(feats[1, :valid], alone[0], atol=2e-4, rtol=0)
+    mean = feats[1, :valid].mean(dim=0)
+    assert mean.abs().max() < 1e-4
+    if normalize == "cmvn":
+        std = feats[1, :valid].std(dim=0, unbiased=False)
+        torch.testing.assert_close(std, torch.ones_like(std), atol=1e-3, rtol=0)
+
+
+def test_config_round_trip():
+    fe = FeatureExtractor("fbank", sample_rate=22050, n_mels=64, normalize="cmvn", f_max=8000.0)
+    cfg = json.loads(json.dumps(fe.config()))
+    fe2 = FeatureExtractor.from_config(cfg)
+    assert fe2.config() == fe.config()
+    assert fe.config()["window"] == "povey"
+    x = torch.randn(2, 8000)
+    torch.testing.assert_close(fe(x)[0], fe2(x)[0])
+    with pytest.raises(ValueError, match="unknown key"):
+        FeatureExtractor.from_config({**cfg, "n_melz": 3})
+
+
+def test_clear_errors():
+    with pytest.raises(ValueError, match="kind"):
+        FeatureExtractor("melspec")
+    with pytest.raises(ValueError, match="normalize"):
+        FeatureExtractor(normalize="zscore")
+    with pytest.raises(ValueError, match="win_length"):
+        FeatureExtractor(win_length=1024, n_fft=512)
+    with pytest.raises(ValueError, match="window"):
+        FeatureExtractor(window="no-such-window")
+    fe = FeatureExtractor()
+    with pytest.raises(ValueError, match="float"):
+        fe(torch.zeros(2, 16000, dtype=torch.int16))
+    with pytest.raises(ValueError, match="shape"):
+        fe(torch.zeros(2, 1, 16000))
+    with pytest.raises(ValueError, match="lengths"):
+        fe(torch.zeros(2, 16000), torch.tensor([1, 2, 3]))
+    with pytest.raises(ValueError, match="samples"):
+        FeatureExtractor("fbank")(torch.zeros(1, 100))
+
+
+# ----- devices and export --------------------------------------------------------------------
+
+
+def test_buffers_follow_the_module():
+    fe = FeatureExtractor("mfcc").to(torch.float64)
+    assert fe.window_fn.dtype == torch.float64
+    feats, _ = fe(torch.randn(1, 4000, dtype=torch.float64))
+    assert feats.dtype == torch.float64
+    names = {name for name, _ in FeatureExtractor("mfcc").named_buffers()}
+    assert {"window_fn", "mel_fb", "dct"} <= names
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+@pytest.mark.parametrize("kind", ["log_mel", "fbank"])
+def test_cuda_matches_cpu(kind):
+    fe = FeatureExtractor(kind, normalize="cmn")
+    x = torch.randn(4, 16000) * 0.1
+    lengths = torch.tensor([16000, 9000, 4000, 12000])
+    cpu, n_cpu = fe(x, lengths)
+    gpu, n_gpu = fe.to("cuda")(x.cuda(), lengths.cuda())
+    assert gpu.device.type == "cuda"
+    torch.testing.assert_close(gpu.cpu(), cpu, atol=1e-3, rtol=0)
+    assert n_gpu.cpu().tolist() == n_cpu.tolist()
+
+
+def test_torch_export_dynamic():
+    fe = FeatureExtractor("log_mel").eval()
+    x = torch.randn(2, 16000) * 0.1
+    dims = {
+        "waveforms": {
+            0: torch.export.Dim("batch", max=1024),
+            1: torch.export.Dim("samples", min=400, max=10**7),
+        },
+        "lengths": None,
+    }
+    ep = torch.export.export(fe, (x, None), dynamic_shapes=dims)
+    x2 = torch.randn(3, 12345) * 0.1
+    torch.testing.assert_close(ep.module()(x2, None)[0], fe(x2)[0])
+
+
+@pytest.mark.parametrize("kind", ["log_mel", "fbank"])
+def test_onnx_export_matches_torch(kind, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+
+    class Wrapper(torch.nn.Module):
+        def __init__(self, fe):
+            super().__init__()
+            self.fe = fe
+
+        def forward(self, waveforms):
+            return self.fe(waveforms)[0]
+
+    model = Wrapper(FeatureExtractor(kind)).eval()
+    x = torch.randn(2, 16000) * 0.1
+    dims = {
+        "waveforms": {
+            0: torch.export.Dim("batch", max=1024),
+            1: torch.export.Dim("samples", min=400, max=10**7),
+        }
+    }
+    program = torch.onnx.export(model, (x,), dynamo=True, dynamic_shapes=dims, verbose=False)
+    path = tmp_path / f"{kind}.onnx"
+    program.save(str(path))
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for shape in [(2, 16000), (3, 23456)]:  # includes a shape not seen at export
+        y = torch.from_numpy(chirp_noise(16000, seconds=shape[1] / 16000, seed=1)).repeat(
+            shape[0], 1
+        )
+        got = session.run(None, {session.get_inputs()[0].name: y.numpy()})[0]
+        want = model(y).detach().numpy()
+        assert got.shape == want.shape
+        assert np.abs(got - want).max() <= ONNX_TOL
+
+
+# ----- NumPy references ---------------------------------------------------------------------
+
+
+def test_numpy_references():
+    y = chirp_noise(16000, seconds=0.5)
+    X = features.stft(y)
+    assert X.shape == (257, 1 + len(y) // 160) and np.iscomplexobj(X)
+    np.testing.assert_allclose(features.frames_to_seconds([0, 100], 16000, 160), [0.0, 1.0])
+    np.testing.assert_allclose(features.bins_to_hz([0, 256], 16000, 512), [0.0, 8000.0])
+    mels = features.mel_frequencies(10, 20.0, 8000.0)
+    assert (
+        mels.shape == (10,) and mels[0] == pytest.approx(20.0) and mels[-1] == pytest.approx(8000.0)
+    )
+    assert features.log_mel(y, 16000).shape == (80, X.shape[1])
+    assert features.mfcc(y, 16000, n_mfcc=13).shape == (13, X.shape[1])
