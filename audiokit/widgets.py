@@ -657,3 +657,83 @@ def mel_explorer(kind: str = "log_mel", n_mels: int = 40, n_mfcc: int = 13,
         return mel_demo(sr=sr, duration=duration, y=y, **v)
 
     return _build("mel", controls, compute, plot_mel, None)
+
+
+#: Strength ``s`` in [0, 1] (0 = barely, 1 = a lot) -> options of each waveform augmentation,
+#: so one slider can drive transforms whose options have different names and units.
+AUGMENT_STRENGTH: dict[str, Callable[[float], dict]] = {
+    "gain": lambda s: {"min_db": -24 * s, "max_db": -24 * s},
+    "noise": lambda s: {"snr_db": (30 - 30 * s, 30 - 30 * s), "kind": "pink"},
+    "speed": lambda s: {"factors": (1 + 0.5 * s,)},
+    "shift": lambda s: {"max_shift_s": 0.3 * s, "mode": "zero"},
+    "reverb": lambda s: {"rt60": (0.05 + 1.5 * s, 0.05 + 1.5 * s)},
+}
+
+
+def augmentation_demo(y: np.ndarray, name: str = "noise", strength: float = 0.5, sr: int = 16000,
+                      seed: int = 0, extractor=None) -> dict[str, Any]:
+    """Apply one waveform augmentation at a ``strength`` in [0, 1] to one clip.
+
+    Returns
+    -------
+    dict
+        ``y`` (original), ``y_aug`` (augmented samples), ``options`` (the transform's keyword
+        arguments), ``features`` and ``features_aug`` (``(frames, n_features)``), ``sr``,
+        ``hop_length``, ``kind``.
+
+    Notebook: 05_datasets_and_augmentation
+    """
+    import torch
+
+    from audiokit import augment
+    from audiokit.features import FeatureExtractor
+
+    if name not in AUGMENT_STRENGTH:
+        raise ValueError(f"unknown augmentation {name!r}; choose from {', '.join(AUGMENT_STRENGTH)}")
+    options = AUGMENT_STRENGTH[name](float(strength))
+    y = np.asarray(y, dtype=np.float32)
+    y_aug = augment.preview(y, sr, name, seed=seed, **options)
+    fe = extractor or FeatureExtractor("log_mel", sample_rate=sr, n_mels=64)
+    with torch.no_grad():
+        feats = fe(torch.from_numpy(y)[None])[0][0].numpy()
+        feats_aug = fe(torch.from_numpy(y_aug)[None])[0][0].numpy()
+    return {"y": y, "y_aug": y_aug, "options": options, "features": feats,
+            "features_aug": feats_aug, "sr": sr, "hop_length": fe.hop_length, "kind": fe.kind,
+            "name": name, "strength": float(strength)}
+
+
+def plot_augmentation(demo: dict[str, Any]):
+    """Features before and after the augmentation, on one colour scale.
+
+    Notebook: 05_datasets_and_augmentation
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3), layout="constrained", sharey=True)
+    vmax = float(demo["features"].max())
+    for ax, key, title in ((axes[0], "features", "original"),
+                           (axes[1], "features_aug", f"{demo['name']} (strength {demo['strength']:.2f})")):
+        plots.plot_features(demo[key], demo["sr"], demo["hop_length"], kind=demo["kind"], ax=ax,
+                            title=title, vmin=vmax - 80, vmax=vmax, colorbar=ax is axes[1])
+    return fig, axes
+
+
+def augmentation_explorer(y: np.ndarray, sr: int = 16000, name: str = "noise",
+                          strength: float = 0.5, seed: int = 0, extractor=None):
+    """Pick a waveform augmentation and a strength; see the features change and hear the clip.
+
+    Drive it with ``explorer.update(name="reverb", strength=1.0)``.
+
+    Notebook: 05_datasets_and_augmentation
+    """
+    w = _ipywidgets()
+    controls = {
+        "name": w.Dropdown(options=list(AUGMENT_STRENGTH), value=name, description="augment"),
+        "strength": _slider("float", "strength", float(strength), min=0.0, max=1.0, step=0.05),
+    }
+
+    def compute(**v):
+        return augmentation_demo(y, sr=sr, seed=seed, extractor=extractor, **v)
+
+    def sound(d):
+        return plots.audio(d["y_aug"], d["sr"])
+
+    return _build("augmentation", controls, compute, plot_augmentation, sound)

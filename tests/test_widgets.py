@@ -163,3 +163,21 @@ def test_explorers_close_their_figures():
     w = widgets.stft_explorer(duration=0.25)
     w.update(n_fft=256)
     assert plt.get_fignums() == []
+
+
+def test_augmentation_explorer_redraws_and_demo_values():
+    from audiokit import signals, widgets
+
+    y = signals.harmonics(220, duration=0.5, sr=16000)
+    demo = widgets.augmentation_demo(y, "gain", strength=0.5, sr=16000)
+    # strength 0.5 of "gain" is -12 dB: the RMS drops by 12 dB.
+    ratio_db = 20 * np.log10(signals.rms(demo["y_aug"]) / signals.rms(y))
+    assert ratio_db == pytest.approx(-12, abs=0.05)
+    assert demo["features"].shape == demo["features_aug"].shape
+    ex = widgets.augmentation_explorer(y, sr=16000, name="noise", strength=0.2)
+    assert "audiokit-explorer" in ex._dom_classes
+    before = ex.png()
+    ex.update(name="reverb", strength=1.0)
+    assert ex.png() != before and ex.result["options"]["rt60"][0] == pytest.approx(1.55)
+    with pytest.raises(ValueError, match="unknown augmentation"):
+        widgets.augmentation_demo(y, "chorus")
