@@ -96,18 +96,18 @@ class _Augment(nn.Module):
         chosen = self._chosen(b, x.device)
         full = _lengths_or_full(x, lengths, self.time_dim)
         if self.p >= 1.0:
-            y, new = self._apply(x, full)
+            y, new = self._transform(x, full)
         else:
             idx = torch.nonzero(chosen).flatten()
             if idx.numel() == 0:
                 return x, lengths
-            y_sub, new_sub = self._apply(x[idx], full[idx])
+            y_sub, new_sub = self._transform(x[idx], full[idx])
             y, new = x.clone(), full.clone()
             y[idx] = y_sub.to(x.dtype)
             new[idx] = new_sub
         return y, (new if lengths is not None else None)
 
-    def _apply(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
 
     def extra_repr(self) -> str:
@@ -152,7 +152,7 @@ class Gain(_Augment):
             raise ValueError(f"Gain: min_db={min_db} is above max_db={max_db}")
         self.min_db, self.max_db = float(min_db), float(max_db)
 
-    def _apply(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         db = self._uniform((x.shape[0],), self.min_db, self.max_db, x.device)
         return x * (10.0 ** (db / 20.0)).to(x.dtype)[:, None], lengths
 
@@ -223,7 +223,7 @@ class AddNoise(_Augment):
             out.append(looped[start : start + n])
         return torch.stack(out).to(device)
 
-    def _apply(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         b, n = x.shape
         mask = _valid_mask(x, lengths)
         count = mask.sum(-1).clamp(min=1.0)
@@ -259,7 +259,7 @@ class SpeedPerturb(_Augment):
             raise ValueError(f"SpeedPerturb: factors must be positive, got {factors}")
         self.factors = tuple(float(f) for f in factors)
 
-    def _apply(self, x: torch.Tensor, length: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(self, x: torch.Tensor, length: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         b, n = x.shape
         table = torch.tensor(self.factors, device=x.device, dtype=torch.float64)
         pick = self._randint(torch.full((b,), len(self.factors), dtype=torch.long, device=x.device))
@@ -306,7 +306,7 @@ class TimeShift(_Augment):
         self.max_shift = round(float(max_shift_s) * sample_rate)
         self.mode = mode
 
-    def _apply(self, x: torch.Tensor, length: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(self, x: torch.Tensor, length: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         b, n = x.shape
         m = self.max_shift
         shift = self._randint(torch.full((b,), 2 * m + 1, dtype=torch.long, device=x.device)) - m
@@ -390,7 +390,7 @@ class Reverb(_Augment):
         h[:, 0] = 1.0
         return h / h.norm(dim=-1, keepdim=True)
 
-    def _apply(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         b, n = x.shape
         h = self._impulse_responses(b, x.device).to(x.dtype)
         size = n + h.shape[-1] - 1
@@ -459,7 +459,7 @@ class SpecAugment(_Augment):
 
     time_dim = 1
 
-    def _apply(self, x: torch.Tensor, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(self, x: torch.Tensor, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         _, t, f = x.shape
         fmask = self._bands(self.freq_masks, self.freq_width, torch.full_like(frames, f), f)
         tmask = self._bands(self.time_masks, self.time_width, frames, t)

@@ -305,3 +305,16 @@ def test_cuda_batches_match_devices() -> None:
     assert fy.is_cuda
     m, soft, _ = A.Mixup(num_classes=3, seed=0)(f, torch.tensor([0, 1, 2, 0], device="cuda"))
     assert m.is_cuda and soft.is_cuda
+
+
+def test_compose_moves_with_to():
+    """Augmentations are nn.Modules: ``.to(device)`` must work (no method shadows Module._apply)."""
+    chain = A.build_waveform_augment(
+        {"gain": {"p": 1.0}, "noise": {"p": 1.0}, "reverb": {"p": 1.0}}, sample_rate=16000, seed=0)
+    chain = chain.to("cpu").to(torch.float32)
+    x = torch.randn(2, 4000) * 0.1
+    y, lengths = chain(x, torch.tensor([4000, 2000]))
+    assert y.shape == x.shape and lengths.tolist() == [4000, 2000]
+    spec = A.build_spec_augment({"specaugment": {"p": 1.0}}, seed=0).to("cpu")
+    f, _ = spec(torch.randn(2, 50, 40), torch.tensor([50, 30]))
+    assert f.shape == (2, 50, 40)
