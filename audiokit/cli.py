@@ -1,0 +1,307 @@
+"""The ``audiokit`` command line: argument parsing and one-line errors, no logic of its own.
+
+Subcommands: ``train``, ``evaluate``, ``predict``, ``export``, ``models``, ``datasets``,
+``info``; ``audiokit --version``. Errors print one line to stderr and exit non-zero (set
+``AUDIOKIT_DEBUG=1`` to see the traceback).
+
+Notebook: 06_pipeline_and_training_loop
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["build_parser", "main"]
+
+EXIT_ERROR = 1
+EXIT_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train a model (default: tdnn on the shipped spoken_digits)")
+    p.add_argument("--model", help="backbone name (see `audiokit models`)")
+    p.add_argument("--preset", help="model preset, e.g. tiny")
+    p.add_argument("--data", help="spoken_digits | drum_hits | folder:PATH | list:PATH | "
+                                  "esc50:PATH | urbansound8k:PATH (default spoken_digits)")
+    p.add_argument("--config", help="YAML/JSON TrainConfig file; flags override its values")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--duration", type=float, help="training crop in seconds")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--device", help="auto | cpu | cuda | cuda:N | mps")
+    p.add_argument("--num-workers", type=int)
+    p.add_argument("--amp", choices=["auto", "bf16", "fp16", "off"])
+    p.add_argument("--compile", action="store_true", default=None, help="use torch.compile")
+    p.add_argument("--no-augment", action="store_true", help="switch augmentation off")
+    p.add_argument("--out", help="run directory (default runs/<data>)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from last.pt")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="any config key, dotted (e.g. --set features.n_mels=64); value is YAML")
+    p.add_argument("--no-test", action="store_true", help="skip the final test evaluation")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of the ``audiokit`` command."""
+    from audiokit import __version__
+
+    parser = argparse.ArgumentParser(prog="audiokit",
+                                     description="Learn audio classification by doing it.")
+    parser.add_argument("--version", action="version", version=f"audiokit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_train(sub)
+
+    p = sub.add_parser("evaluate", help="score a checkpoint on a dataset")
+    p.add_argument("checkpoint")
+    p.add_argument("--data", help="data spec (default: the checkpoint's training data)")
+    p.add_argument("--split", default="test", choices=["train", "valid", "test"])
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("predict", help="classify audio files")
+    p.add_argument("checkpoint")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--top-k", type=int, default=3)
+    p.add_argument("--window", type=float, help="window in seconds (default: training duration)")
+    p.add_argument("--hop", type=float, help="hop in seconds (default: half a window)")
+    p.add_argument("--threshold", type=float, help="below this top probability say 'unknown'")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    p = sub.add_parser("export", help="export front-end + model to .onnx or .pt2")
+    p.add_argument("checkpoint")
+    p.add_argument("out")
+
+    sub.add_parser("models", help="table of the available backbones")
+    sub.add_parser("datasets", help="the shipped datasets and their splits")
+    p = sub.add_parser("info", help="print an audio file's header")
+    p.add_argument("file")
+    return parser
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------------
+
+
+def _train_config(args):
+    import yaml
+
+    from audiokit.train import TrainConfig, parse_data_spec, recipe
+
+    data = args.data
+    if args.config:
+        cfg = TrainConfig.load(args.config)
+        if data is None:
+            data = cfg.data.spec
+    else:
+        data = data or "spoken_digits"
+        kind, _ = parse_data_spec(data)
+        cfg = recipe(kind) if kind in ("spoken_digits", "drum_hits") else recipe("spoken_digits")
+    changes = {"data.spec": data}
+    if not args.config and not args.out:
+        changes["out_dir"] = f"runs/{parse_data_spec(data)[0]}"
+    flags = {"model.name": args.model, "model.preset": args.preset, "epochs": args.epochs,
+             "batch_size": args.batch_size, "lr": args.lr, "duration": args.duration,
+             "seed": args.seed, "device": args.device, "num_workers": args.num_workers,
+             "amp": args.amp, "compile": args.compile, "out_dir": args.out}
+    changes.update({k: v for k, v in flags.items() if v is not None})
+    if args.model and args.model != cfg.model.name:
+        changes["model.overrides"] = {}
+    if args.no_augment:
+        changes["augment"] = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--set {item!r}: expected KEY=VALUE")
+        changes[key.strip()] = yaml.safe_load(value)
+    return cfg.replace(**changes)
+
+
+def cmd_train(args) -> int:
+    from audiokit import train
+
+    cfg = _train_config(args)
+    run = train.fit(cfg, resume=args.resume, progress=not args.quiet)
+    if not train._is_main_process():
+        train.cleanup_distributed()
+        return 0 if run.interrupted is None else EXIT_SIGNAL.get(run.interrupted, 1)
+    if run.interrupted:
+        print(f"audiokit: training interrupted ({run.interrupted}); resumable checkpoint saved to "
+              f"{run.last_checkpoint} (continue with --resume --out {run.out_dir})", file=sys.stderr)
+        train.cleanup_distributed()
+        return EXIT_SIGNAL.get(run.interrupted, 1)
+    train.cleanup_distributed()
+    best = run.best_checkpoint if run.best_checkpoint.exists() else run.last_checkpoint
+    print(f"best checkpoint: {best}")
+    if args.no_test:
+        return 0
+    _print_tests(best, cfg)
+    return 0
+
+
+def _print_tests(best, cfg) -> None:
+    from audiokit.evaluate import evaluate
+    from audiokit.train import build_datasets, build_from_checkpoint, parse_data_spec
+
+    kind, _ = parse_data_spec(cfg.data.spec)
+    bundle = build_from_checkpoint(best, device=cfg.device)
+    sr = bundle[1].sample_rate
+    test = build_datasets(cfg.data, sr).get("test")
+    if test is not None and len(test):
+        res = evaluate(bundle, test, batch_size=cfg.batch_size, device=cfg.device)
+        print(f"test accuracy ({kind}, {res.count} clips): {res.accuracy:.4f}  "
+              f"macro-F1 {res.macro_f1:.4f}")
+    if kind == "spoken_digits":
+        res = evaluate(bundle, "spoken_digits_real", batch_size=cfg.batch_size, device=cfg.device)
+        print(f"accuracy on spoken_digits_real (real voices, {res.count} clips): {res.accuracy:.4f}")
+
+
+def cmd_evaluate(args) -> int:
+    from audiokit.evaluate import evaluate
+    from audiokit.train import load_checkpoint
+
+    ck = load_checkpoint(args.checkpoint)
+    data = args.data or ck["config"].get("data", {}).get("spec", "spoken_digits")
+    res = evaluate(ck, data, batch_size=args.batch_size, device=args.device, split=args.split)
+    if args.json:
+        print(json.dumps(res.to_dict()))
+    else:
+        print(res.report())
+        for m in res.misclassified[:20]:
+            print(f"wrong: {m['path']}  true {m['true']}  predicted {m['predicted']} ({m['prob']:.2f})")
+        if len(res.misclassified) > 20:
+            print(f"... and {len(res.misclassified) - 20} more misclassified")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from audiokit.predict import Predictor
+
+    for f in args.files:
+        if not Path(f).is_file():
+            raise FileNotFoundError(f"{f}: no such file")
+    pred = Predictor(args.checkpoint, device=args.device, window_s=args.window, hop_s=args.hop,
+                     batch_size=args.batch_size, threshold=args.threshold)
+    results = pred.predict_many(args.files, top_k=args.top_k)
+    for f, res in zip(args.files, results):
+        if args.json:
+            print(json.dumps({"file": f, "predictions": [{"label": lab, "prob": round(p, 6)}
+                                                         for lab, p in res]}))
+        else:
+            print(f"{f}: " + ", ".join(f"{lab} {p:.3f}" for lab, p in res))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from audiokit.predict import export
+
+    out = export(args.checkpoint, args.out)
+    print(f"exported {out}")
+    return 0
+
+
+def cmd_models(args) -> int:
+    from audiokit import models
+
+    rows = []
+    for name in models.available():
+        cells = [name]
+        for preset in ("tiny", None):
+            try:
+                m = models.build(name, num_classes=10, n_features=80, preset=preset)
+                cells.append(f"{sum(p.numel() for p in m.parameters()) / 1e6:.3f}M")
+            except Exception:  # noqa: BLE001 - a model that cannot build shows "-"
+                cells.append("-")
+        rows.append(cells)
+    print(f"{'model':<16}{'params (tiny)':>15}{'params (default)':>18}")
+    for r in rows:
+        print(f"{r[0]:<16}{r[1]:>15}{r[2]:>18}")
+    print("(parameters for 10 classes, 80 features)")
+    return 0
+
+
+def cmd_datasets(args) -> int:
+    import csv
+    from collections import Counter
+
+    from audiokit import datasets as D
+
+    print(f"{'dataset':<22}{'classes':>8}{'train':>7}{'valid':>7}{'test':>7}  groups")
+    for name in ("spoken_digits", "spoken_digits_real", "drum_hits"):
+        try:
+            path = D.data_dir(name) / "metadata.csv"
+            with open(path, newline="") as fh:
+                rows = list(csv.DictReader(fh))
+        except (OSError, ValueError):
+            print(f"{name:<22}  (not found)")
+            continue
+        split = Counter(r["split"] for r in rows)
+        print(f"{name:<22}{len({r['label'] for r in rows}):>8}{split['train']:>7}{split['valid']:>7}"
+              f"{split['test']:>7}  {len({r['group'] for r in rows})}")
+    print("also: folder:PATH, list:PATH, esc50:PATH, urbansound8k:PATH (see `audiokit train -h`)")
+    return 0
+
+
+def cmd_info(args) -> int:
+    from audiokit import io
+
+    i = io.info(args.file)
+    print(f"file:        {args.file}")
+    print(f"format:      {i.format} / {i.subtype}")
+    print(f"sample_rate: {i.sample_rate} Hz")
+    print(f"channels:    {i.channels}")
+    print(f"frames:      {i.frames}")
+    print(f"duration:    {i.duration:.3f} s")
+    print(f"bit_depth:   {i.bit_depth if i.bit_depth is not None else '-'}")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
+            "export": cmd_export, "models": cmd_models, "datasets": cmd_datasets, "info": cmd_info}
+
+
+def _error_line(exc: BaseException) -> str:
+    import torch
+
+    if isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in str(exc).lower():
+        return "out of GPU memory: lower --batch-size (or --duration) and try again"
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, KeyError):
+        msg = f"missing key {msg}"
+    return msg
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``audiokit`` command; returns the exit code.
+
+    Notebook: 06_pipeline_and_training_loop
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("audiokit: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # one clear line instead of a traceback
+        if os.environ.get("AUDIOKIT_DEBUG"):
+            raise
+        print(f"audiokit {args.command}: error: {_error_line(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

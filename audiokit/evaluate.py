@@ -1,0 +1,280 @@
+"""Evaluate a trained checkpoint on a dataset: accuracy, per-class scores, confusion matrix.
+
+Clips are evaluated at full length (``Collate(mode="full")``, padding masked through the
+lengths), with exactly the feature settings saved in the checkpoint. All rates come from one
+confusion matrix of counts, so they are sample-weighted.
+
+Notebook: 06_pipeline_and_training_loop, 14_comparing_backbones
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from audiokit import metrics as M
+
+__all__ = ["EvalResult", "dataset_from_spec", "embeddings", "evaluate"]
+
+
+@dataclass
+class EvalResult:
+    """Scores of one model on one dataset.
+
+    Attributes
+    ----------
+    classes : list of str
+    accuracy : float
+        Correct / total (sample-weighted).
+    macro_f1 : float
+        Mean F1 over the classes present.
+    precision, recall, f1 : np.ndarray, shape (C,)
+        Per-class scores.
+    support : np.ndarray, shape (C,)
+        True clips per class.
+    confusion : np.ndarray, int64, shape (C, C)
+        Counts; rows = true class, columns = prediction.
+    loss : float
+        Mean cross-entropy per clip.
+    misclassified : list of dict
+        ``{"path", "true", "predicted", "prob"}`` for each wrong clip (prob of the prediction).
+    probs : np.ndarray, shape (N, C)
+        Softmax outputs in dataset order.
+    targets : np.ndarray, shape (N,)
+
+    Notebook: 06_pipeline_and_training_loop
+    """
+
+    classes: list
+    accuracy: float
+    macro_f1: float
+    precision: np.ndarray
+    recall: np.ndarray
+    f1: np.ndarray
+    support: np.ndarray
+    confusion: np.ndarray
+    loss: float
+    misclassified: list = field(default_factory=list)
+    probs: np.ndarray | None = None
+    targets: np.ndarray | None = None
+
+    @property
+    def confusion_normalized(self) -> np.ndarray:
+        """Row-normalised confusion matrix (each row sums to 1; recall on the diagonal)."""
+        cm = self.confusion.astype(np.float64)
+        rows = cm.sum(axis=1, keepdims=True)
+        return np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
+
+    @property
+    def count(self) -> int:
+        return int(self.confusion.sum())
+
+    def per_class(self) -> list[dict]:
+        """One dict per class: class, precision, recall, f1, support."""
+        return [
+            {"class": c, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for c, p, r, f, s in zip(self.classes, self.precision, self.recall, self.f1, self.support)
+        ]
+
+    def report(self) -> str:
+        """A plain-text table of the per-class scores and the totals."""
+        w = max([len(c) for c in self.classes] + [9])
+        lines = [f"{'class':<{w}}  precision  recall     f1  support"]
+        for row in self.per_class():
+            lines.append(f"{row['class']:<{w}}  {row['precision']:9.3f}  {row['recall']:6.3f}  "
+                         f"{row['f1']:5.3f}  {row['support']:7d}")
+        lines.append(f"{'accuracy':<{w}}  {self.accuracy:9.4f}  ({self.count} clips)")
+        lines.append(f"{'macro-F1':<{w}}  {self.macro_f1:9.4f}")
+        return "\n".join(lines)
+
+    def plot_confusion(self, normalize: bool = False, ax=None):
+        """Draw the confusion matrix with ``audiokit.plots.plot_confusion_matrix``; (fig, ax)."""
+        from audiokit.plots import plot_confusion_matrix
+
+        return plot_confusion_matrix(self.confusion, self.classes, normalize=normalize, ax=ax)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable summary (no probabilities)."""
+        return {
+            "accuracy": self.accuracy, "macro_f1": self.macro_f1, "loss": self.loss,
+            "count": self.count, "classes": list(self.classes), "per_class": self.per_class(),
+            "confusion": self.confusion.tolist(), "misclassified": self.misclassified,
+        }
+
+
+def result_from_predictions(targets, probs, classes, paths=None) -> EvalResult:
+    """Build an :class:`EvalResult` from true labels and class probabilities.
+
+    Parameters
+    ----------
+    targets : array-like of int, shape (N,)
+    probs : array-like, shape (N, C)
+        Class probabilities (rows sum to 1).
+    classes : list of str
+    paths : list, optional
+        One path per clip, used for the misclassified list.
+
+    Notebook: 06_pipeline_and_training_loop
+    """
+    targets = np.asarray(targets, dtype=np.int64)
+    probs = np.asarray(probs, dtype=np.float64).reshape(len(targets), len(classes))
+    preds = probs.argmax(axis=1) if len(targets) else np.zeros(0, dtype=np.int64)
+    cm = M.confusion_matrix(targets, preds, len(classes))
+    p, r, f, s = M.precision_recall_f1(cm)
+    eps = 1e-12
+    loss = float(-np.log(np.clip(probs[np.arange(len(targets)), targets], eps, 1.0)).mean()) if len(targets) else 0.0
+    wrong = []
+    for i in np.flatnonzero(preds != targets):
+        wrong.append({
+            "path": str(paths[i]) if paths is not None else str(i),
+            "true": classes[targets[i]], "predicted": classes[preds[i]],
+            "prob": float(probs[i, preds[i]]),
+        })
+    return EvalResult(list(classes), M.accuracy(cm), M.macro_f1(cm), p, r, f, s, cm, loss,
+                      wrong, probs.astype(np.float32), targets)
+
+
+def dataset_from_spec(spec: str, sample_rate: int, split: str = "test"):
+    """A dataset for ``--data`` specs: a built-in name (its ``split``), or a ``kind:PATH`` spec.
+
+    ``folder:`` and ``list:`` specs are evaluated whole (every file); ``esc50:`` / ``urbansound8k:``
+    use the default test fold.
+
+    Notebook: 15_inference_and_deployment
+    """
+    from audiokit import datasets as D
+    from audiokit.train import BUILTIN_DATA, DataConfig, build_datasets, parse_data_spec
+
+    kind, path = parse_data_spec(spec)
+    if kind in BUILTIN_DATA:
+        if kind == "spoken_digits_real":
+            split = "test"
+        return D.load_builtin(kind, split=split, sample_rate=sample_rate)
+    if kind == "folder":
+        return D.from_folder(path, sample_rate=sample_rate)
+    if kind == "list":
+        return D.from_list(path, sample_rate=sample_rate)
+    return build_datasets(DataConfig(spec=spec), sample_rate)[split]
+
+
+@torch.inference_mode()
+def evaluate(
+    checkpoint,
+    dataset,
+    batch_size: int = 32,
+    device: str = "auto",
+    split: str = "test",
+    num_workers: int = 0,
+) -> EvalResult:
+    """Score a checkpoint on a dataset at full clip length.
+
+    Parameters
+    ----------
+    checkpoint : path, checkpoint dict, or (model, extractor, classes)
+        What to evaluate (``best.pt`` from :func:`audiokit.train.fit`).
+    dataset : AudioDataset or str
+        The clips, or a data spec (``"spoken_digits"``, ``"spoken_digits_real"``,
+        ``"folder:PATH"`` ...; built-ins use ``split``). Class names must match the checkpoint's.
+    batch_size : int
+        Clips per forward pass.
+    device : str
+        ``"auto"``, ``"cpu"``, ``"cuda"`` ...
+
+    Returns
+    -------
+    EvalResult
+
+    Notebook: 06_pipeline_and_training_loop
+    """
+    from audiokit import datasets as D
+    from audiokit.train import build_from_checkpoint, resolve_device
+
+    dev = resolve_device(device)
+    if isinstance(checkpoint, tuple):
+        model, extractor, classes = checkpoint
+        model, extractor = model.to(dev).eval(), extractor.to(dev).eval()
+    else:
+        model, extractor, classes = build_from_checkpoint(checkpoint, device=dev)
+    if isinstance(dataset, (str, Path)):
+        dataset = dataset_from_spec(str(dataset), extractor.sample_rate, split=split)
+    if list(dataset.classes) != list(classes):
+        raise ValueError(
+            f"dataset classes {list(dataset.classes)} differ from the checkpoint's {list(classes)}")
+    if int(dataset.sample_rate) != int(extractor.sample_rate):
+        raise ValueError(f"dataset sample rate {dataset.sample_rate} Hz differs from the model's "
+                         f"{extractor.sample_rate} Hz; load the data with sample_rate="
+                         f"{extractor.sample_rate}")
+    collate = D.Collate(None, mode="full", sample_rate=dataset.sample_rate)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False,
+                                         collate_fn=collate, num_workers=num_workers,
+                                         pin_memory=dev.type == "cuda")
+    min_frames = int(getattr(model, "min_frames", 1))
+    probs, targets = [], []
+    for waves, labels, lengths in loader:
+        waves, lengths = _pad_min(waves, lengths, extractor, min_frames)
+        feats, flen = extractor(waves.to(dev, non_blocking=True), lengths.to(dev, non_blocking=True))
+        logits = model(feats, flen)
+        probs.append(torch.softmax(logits.float(), dim=1).cpu())
+        targets.append(labels)
+    p = torch.cat(probs).numpy() if probs else np.zeros((0, len(classes)), np.float32)
+    t = torch.cat(targets).numpy() if targets else np.zeros(0, np.int64)
+    paths = [str(item[0]) for item in dataset.items]
+    return result_from_predictions(t, p, list(classes), paths)
+
+
+def _pad_min(waves: torch.Tensor, lengths: torch.Tensor, extractor, min_frames: int):
+    """Zero-pad a batch so every clip yields at least ``min_frames`` frames (the model's minimum);
+    true lengths below that are raised to it so very short clips are not masked to nothing."""
+    need = 1
+    while extractor.num_frames(need) < max(1, min_frames):
+        need += extractor.hop_length
+    if need > waves.shape[1]:
+        waves = torch.nn.functional.pad(waves, (0, need - waves.shape[1]))
+    return waves, lengths.clamp(min=need)
+
+
+@torch.inference_mode()
+def embeddings(checkpoint, dataset, batch_size: int = 32, device: str = "auto",
+               split: str = "test") -> tuple[np.ndarray, np.ndarray]:
+    """The model's embedding (``model.embed``: the vector before the classifier) of every clip.
+
+    Parameters
+    ----------
+    checkpoint : path, checkpoint dict, or (model, extractor, classes)
+        As for :func:`evaluate`.
+    dataset : AudioDataset or str
+        The clips (full length, padding masked), or a data spec.
+
+    Returns
+    -------
+    emb : np.ndarray, float32, (n_clips, embedding_dim)
+    labels : np.ndarray, int64, (n_clips,)
+
+    Notebook: 07_tdnn
+    """
+    from audiokit import datasets as D
+    from audiokit.train import build_from_checkpoint, resolve_device
+
+    dev = resolve_device(device)
+    if isinstance(checkpoint, tuple):
+        model, extractor, _ = checkpoint
+        model, extractor = model.to(dev).eval(), extractor.to(dev).eval()
+    else:
+        model, extractor, _ = build_from_checkpoint(checkpoint, device=dev)
+    if isinstance(dataset, (str, Path)):
+        dataset = dataset_from_spec(str(dataset), extractor.sample_rate, split=split)
+    collate = D.Collate(None, mode="full", sample_rate=dataset.sample_rate)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False,
+                                         collate_fn=collate)
+    min_frames = int(getattr(model, "min_frames", 1))
+    out, targets = [], []
+    for waves, labels, lengths in loader:
+        waves, lengths = _pad_min(waves, lengths, extractor, min_frames)
+        feats, flen = extractor(waves.to(dev), lengths.to(dev))
+        out.append(model.embed(feats, flen).float().cpu())
+        targets.append(labels)
+    return torch.cat(out).numpy(), torch.cat(targets).numpy()

@@ -1,0 +1,213 @@
+"""Training loop: config, checkpoints, exact resume, refusals, interrupts, DDP (gloo)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from audiokit import train
+from audiokit.train import CheckpointError, ConfigError, TrainConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_tones(root: Path, n_per_class: int = 12, seconds: float = 0.4, sr: int = 16000) -> Path:
+    """Two easy classes of synthetic tones: 'low' (300-500 Hz) and 'high' (2-3 kHz)."""
+    rng = np.random.default_rng(0)
+    t = np.arange(int(seconds * sr)) / sr
+    for label, (lo, hi) in {"high": (2000, 3000), "low": (300, 500)}.items():
+        (root / label).mkdir(parents=True, exist_ok=True)
+        for i in range(n_per_class):
+            y = 0.3 * np.sin(2 * np.pi * rng.uniform(lo, hi) * t) + 0.01 * rng.standard_normal(t.size)
+            sf.write(root / label / f"{label}_{i:02d}.wav", y.astype(np.float32), sr)
+    return root
+
+
+def tiny_config(data: Path, out: Path, **kw) -> TrainConfig:
+    base = dict(
+        model={"name": "tdnn", "preset": "tiny", "overrides": {"dropout": 0.2}},
+        features={"kind": "log_mel", "n_mels": 16, "n_fft": 256, "win_length": 256, "hop_length": 160},
+        data={"spec": f"folder:{data}", "valid_fraction": 0.25, "test_fraction": 0.0},
+        duration=0.3, batch_size=8, epochs=2, lr=3e-3, seed=3, device="cpu",
+        augment={"waveform": {"gain": {"p": 0.5}, "noise": {"p": 0.5}},
+                 "spec": {"specaugment": {"p": 0.5}}},
+        out_dir=str(out), log_interval=1,
+    )
+    base.update(kw)
+    return TrainConfig.from_dict(base)
+
+
+@pytest.fixture(scope="module")
+def tones(tmp_path_factory) -> Path:
+    return make_tones(tmp_path_factory.mktemp("tones"))
+
+
+# -- config ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_config_round_trip(tmp_path, suffix):
+    cfg = train.recipe("drum_hits", epochs=3, model__name="ecapa_tdnn")
+    cfg.save(tmp_path / f"c{suffix}")
+    back = TrainConfig.load(tmp_path / f"c{suffix}")
+    assert back == cfg and back.epochs == 3 and back.model.name == "ecapa_tdnn"
+
+
+def test_unknown_key_names_key_and_valid_ones(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown config key 'epoch'.*epochs"):
+        TrainConfig.from_dict({"epoch": 3})
+    (tmp_path / "c.yaml").write_text("model:\n  nme: tdnn\n")
+    with pytest.raises(ConfigError, match=r"'model.nme'.*name, preset, overrides"):
+        TrainConfig.load(tmp_path / "c.yaml")
+
+
+def test_recipe_files_match_code():
+    import yaml
+
+    for name in train.RECIPES:
+        on_disk = yaml.safe_load((ROOT / "recipes" / f"{name}.yaml").read_text())
+        assert TrainConfig.from_dict(on_disk) == train.recipe(name), name
+
+
+# -- checkpoints -----------------------------------------------------------------------------
+
+
+def test_malicious_pickle_is_refused(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned > " + str(tmp_path / "pwned"),))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"format": train.CHECKPOINT_FORMAT, "x": Evil()}, path)
+    with pytest.raises(CheckpointError, match="refused to load"):
+        train.load_checkpoint(path)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_corrupt_and_foreign_checkpoints(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"this is not a checkpoint")
+    with pytest.raises(CheckpointError, match=r"bad.pt: not a readable checkpoint"):
+        train.load_checkpoint(bad)
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(3)}, other)
+    with pytest.raises(CheckpointError, match="not an audiokit checkpoint"):
+        train.load_checkpoint(other)
+    with pytest.raises(CheckpointError, match="not found"):
+        train.load_checkpoint(tmp_path / "missing.pt")
+
+
+# -- the loop --------------------------------------------------------------------------------
+
+
+def test_resume_is_exact_and_refusals(tones, tmp_path):
+    straight = train.fit(tiny_config(tones, tmp_path / "a"), progress=False)
+    assert len(straight.history) == 2
+    assert (tmp_path / "a" / "history.csv").read_text().count("\n") == 3
+    ck = train.load_checkpoint(straight.last_checkpoint)
+    assert ck["epoch"] == 2 and ck["classes"] == ["high", "low"]
+    rec = straight.history[-1]
+    assert rec["valid_count"] == 6 and 0 <= rec["valid_acc"] <= 1
+
+    # 1 epoch, stop, then a fresh fit(resume=True) for the second epoch
+    first = train.fit(tiny_config(tones, tmp_path / "b"), progress=False,
+                      callbacks=[lambda r, run: run.request_stop()])
+    assert len(first.history) == 1
+    resumed = train.fit(tiny_config(tones, tmp_path / "b"), resume=True, progress=False)
+    assert len(resumed.history) == 2
+    sa, sb = straight.model.state_dict(), resumed.model.state_dict()
+    assert sa.keys() == sb.keys()
+    for k in sa:
+        assert torch.equal(sa[k], sb[k]), k
+    assert resumed.history[1]["train_loss"] == pytest.approx(straight.history[1]["train_loss"], abs=0)
+
+    # no silent overwrite / resume
+    with pytest.raises(CheckpointError, match="already holds a training run.*--resume"):
+        train.fit(tiny_config(tones, tmp_path / "b"), progress=False)
+    # resume with another model or preset is refused
+    other = tiny_config(tones, tmp_path / "b", model={"name": "tdnn", "preset": None})
+    with pytest.raises(CheckpointError, match="cannot resume.*model"):
+        train.fit(other, resume=True, progress=False)
+    with pytest.raises(CheckpointError, match="nothing to resume"):
+        train.fit(tiny_config(tones, tmp_path / "c"), resume=True, progress=False)
+
+
+def test_resume_refuses_other_classes(tones, tmp_path):
+    train.fit(tiny_config(tones, tmp_path / "r", epochs=1), progress=False)
+    three = make_tones(tmp_path / "three")
+    (three / "mid").mkdir()
+    for f in sorted((three / "low").iterdir())[:6]:
+        (three / "mid" / f.name).write_bytes(f.read_bytes())
+    cfg = tiny_config(three, tmp_path / "r", epochs=2)
+    with pytest.raises(CheckpointError, match="cannot resume.*2 classes"):
+        train.fit(cfg, resume=True, progress=False)
+
+
+def test_build_from_checkpoint_rebuilds_model(tones, tmp_path):
+    run = train.fit(tiny_config(tones, tmp_path / "m", epochs=1, augment={}), progress=False)
+    model, extractor, classes = train.build_from_checkpoint(run.best_checkpoint)
+    assert classes == ["high", "low"] and extractor.config() == run.extractor.config()
+    x = torch.randn(2, 4800)
+    feats, fl = extractor(x, torch.tensor([4800, 4000]))
+    with torch.no_grad():
+        assert torch.allclose(model(feats, fl), run.model(feats, fl), atol=1e-6)
+
+
+def _runner(tmp_path: Path) -> Path:
+    """A script that runs the CLI (what `audiokit` / `python -m audiokit` run)."""
+    script = tmp_path / "run_cli.py"
+    script.write_text("import sys\nfrom audiokit.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+    return script
+
+
+def test_sigint_saves_resumable_checkpoint(tones, tmp_path):
+    cfg = tiny_config(tones, tmp_path / "int", epochs=200)
+    cfg.save(tmp_path / "int.yaml")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, str(_runner(tmp_path)), "train", "--config",
+                             str(tmp_path / "int.yaml"), "--quiet", "--no-test"],
+                            cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    while not (tmp_path / "int" / "history.csv").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    assert (tmp_path / "int" / "history.csv").exists(), "first epoch did not finish in time"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted (SIGINT)" in err and "--resume" in err and "Traceback" not in err
+    ck = train.load_checkpoint(tmp_path / "int" / "last.pt")
+    assert ck["interrupted"] == "SIGINT" and ck["epoch"] >= 1
+    run = train.fit(tiny_config(tones, tmp_path / "int", epochs=ck["epoch"] + 1), resume=True,
+                    progress=False)
+    assert run.history[-1]["epoch"] == ck["epoch"] + 1 and run.interrupted is None
+
+
+def test_ddp_gloo_two_processes_matches_single_process_metrics(tones, tmp_path):
+    cfg = tiny_config(tones, tmp_path / "ddp", epochs=1)
+    cfg.save(tmp_path / "ddp.yaml")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port",
+           str(29500 + os.getpid() % 1000), str(_runner(tmp_path)), "train", "--config",
+           str(tmp_path / "ddp.yaml"), "--quiet", "--no-test"]
+    res = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180,
+                         check=False)
+    assert res.returncode == 0, res.stderr[-3000:]
+    ck = train.load_checkpoint(tmp_path / "ddp" / "last.pt")
+    rec = ck["history"][-1]
+    from audiokit.evaluate import evaluate
+
+    valid = train.build_datasets(cfg.data, 16000)["valid"]
+    assert rec["valid_count"] == len(valid)  # every clip counted once across the 2 ranks
+    ev = evaluate(tmp_path / "ddp" / "last.pt", valid, device="cpu")
+    assert rec["valid_acc"] == pytest.approx(ev.accuracy, abs=1e-9)
+    assert rec["valid_loss"] == pytest.approx(ev.loss, abs=1e-4)
