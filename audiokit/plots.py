@@ -308,9 +308,14 @@ def project_2d(embeddings, method: str = "pca", seed: int = 0) -> np.ndarray:
             from sklearn.manifold import TSNE
         except ImportError as err:  # pragma: no cover - depends on the environment
             raise ImportError("t-SNE needs scikit-learn: pip install scikit-learn") from err
+        from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
         perplexity = float(min(30, max(2, (X.shape[0] - 1) // 3)))
-        return TSNE(n_components=2, perplexity=perplexity, random_state=seed,
-                    init="pca").fit_transform(X)
+        # One thread: for a few hundred points threading costs more than it saves, and on a
+        # busy machine oversubscribed OpenMP threads made this 50x slower.
+        with threadpool_limits(1):
+            return TSNE(n_components=2, perplexity=perplexity, random_state=seed,
+                        init="pca").fit_transform(X)
     raise ValueError(f"unknown method {method!r}; choose 'pca' or 'tsne'")
 
 
