@@ -1,0 +1,193 @@
+"""Tests of the model zoo (audiokit.models): sizes, shapes, length masking, training, errors, ONNX export.
+
+Tiny presets everywhere except the parameter-count test. Notebook: 14_comparing_backbones
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from audiokit import models
+from audiokit.models.pooling import build_pooling
+
+NAMES = models.available()
+
+# reference sizes (millions of parameters) at n_features=80, num_classes=10, default settings
+TARGET_M = {
+    "tdnn": 2.77, "ecapa_tdnn": 6.20, "panns_cnn6": 4.57, "panns_cnn10": 4.96, "panns_cnn14": 79.7,
+    "res2net": 5.61, "resnet_se": 9.13, "campplus": 7.18, "eres2net": 6.61, "eres2net_v2": 5.46,
+}
+
+
+def _tiny(name: str, n_features: int = 40, num_classes: int = 4, seed: int = 0) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    return models.build(name, num_classes, n_features=n_features, preset="tiny")
+
+
+def _perturb_batchnorm(model: torch.nn.Module) -> None:
+    """Give BatchNorm layers non-trivial shifts so that any leak of padded frames shows up."""
+    g = torch.Generator().manual_seed(1)
+    for mod in model.modules():
+        if isinstance(mod, torch.nn.modules.batchnorm._BatchNorm):
+            mod.running_mean.copy_(torch.randn(mod.running_mean.shape, generator=g) * 0.3)
+            if mod.affine:
+                mod.bias.data.copy_(torch.randn(mod.bias.shape, generator=g) * 0.5)
+
+
+def test_available_lists_all_ten():
+    assert NAMES == ["tdnn", "ecapa_tdnn", "panns_cnn6", "panns_cnn10", "panns_cnn14", "res2net", "resnet_se",
+                     "campplus", "eres2net", "eres2net_v2"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_parameter_count_matches_reference(name):
+    model = models.build(name, 10, n_features=80)
+    n = models.count_parameters(model) / 1e6
+    assert abs(n / TARGET_M[name] - 1) <= 0.05, f"{name}: {n:.3f} M vs {TARGET_M[name]} M"
+    assert model.num_classes == 10 and model.n_features == 80 and model.embedding_dim > 0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_tiny_preset_is_small(name):
+    n = models.count_parameters(_tiny(name, 80))
+    assert 50_000 < n < 600_000
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("n_features", [40, 64, 80])
+def test_output_shapes(name, n_features):
+    model = _tiny(name, n_features, num_classes=7).eval()
+    # T = 1 exercises the internal padding up to min_frames
+    frames = sorted({1, model.min_frames, 61}) if n_features == 40 else [max(33, model.min_frames)]
+    with torch.no_grad():
+        for t in frames:
+            x = torch.randn(2, t, n_features)
+            assert model(x).shape == (2, 7), (name, t)
+        emb = model.embed(torch.randn(3, 40, n_features), torch.tensor([40, 20, 3]))
+    assert emb.shape == (3, model.embedding_dim)
+    assert torch.isfinite(emb).all()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_padding_does_not_change_logits(name):
+    model = _tiny(name)
+    _perturb_batchnorm(model)
+    model.eval()
+    g = torch.Generator().manual_seed(2)
+    a, b = torch.randn(1, 37, 40, generator=g), torch.randn(1, 70, 40, generator=g)
+    batch = torch.zeros(2, 70, 40)
+    batch[0, :37], batch[1] = a[0], b[0]
+    with torch.no_grad():
+        alone_a, alone_b = model(a), model(b)
+        together = model(batch, torch.tensor([37, 70]))
+    torch.testing.assert_close(together[0], alone_a[0], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(together[1], alone_b[0], atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_batch_of_one_eval_and_two_train(name):
+    model = _tiny(name)
+    model.eval()
+    with torch.no_grad():
+        assert model(torch.randn(1, 60, 40)).shape == (1, 4)
+    model.train()
+    out = model(torch.randn(2, 40, 40), torch.tensor([40, 23]))
+    out.sum().backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_few_adam_steps_reduce_the_loss(name):
+    model = _tiny(name, num_classes=2)
+    g = torch.Generator().manual_seed(3)
+    # CNN14 pools time 5 times: give it enough frames that its deepest BatchNorm sees > 1 frame
+    x = torch.randn(4, max(32, 2 * model.min_frames), 40, generator=g)
+    y = torch.tensor([0, 1] * 2)
+    x[y == 1, :, :20] += 1.5  # class 1: energy in the low bins
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+
+    def loss_with_fixed_dropout() -> float:
+        torch.manual_seed(5)  # same dropout masks before and after training
+        with torch.no_grad():
+            return F.cross_entropy(model(x), y).item()
+
+    model.train()
+    before = loss_with_fixed_dropout()
+    torch.manual_seed(4)
+    for _ in range(5):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    assert loss_with_fixed_dropout() < before
+
+
+def test_errors_are_clear():
+    with pytest.raises(ValueError, match="valid names are.*ecapa_tdnn"):
+        models.build("ecapa", 10)
+    with pytest.raises(ValueError, match="does not accept 'widht'.*accepted overrides are.*channels"):
+        models.build("tdnn", 10, widht=3)
+    with pytest.raises(ValueError, match="no preset 'huge'.*tiny"):
+        models.build("tdnn", 10, preset="huge")
+    with pytest.raises(ValueError, match="n_features=20.*n_features >= 32"):
+        models.build("panns_cnn14", 10, n_features=20)
+    with pytest.raises(ValueError, match="n_features >= 8"):
+        models.build("eres2net", 10, n_features=4)
+    with pytest.raises(ValueError, match="unknown pooling"):
+        models.build("tdnn", 10, pooling="max")
+    model = _tiny("tdnn")
+    with pytest.raises(ValueError, match=r"\(batch, frames, 40\)"):
+        model(torch.randn(2, 40, 80))
+
+
+@pytest.mark.parametrize("pooling", ["tap", "tsp", "sap", "asp"])
+def test_pooling_ignores_padding(pooling):
+    torch.manual_seed(0)
+    pool = build_pooling(pooling, 6, attention_channels=8).eval()
+    x = torch.randn(1, 6, 30)
+    padded = torch.cat((x, 100 * torch.randn(1, 6, 20)), dim=-1)
+    with torch.no_grad():
+        torch.testing.assert_close(pool(padded, torch.tensor([30])), pool(x), atol=1e-5, rtol=1e-5)
+    assert pool(x).shape == (1, pool.out_dim)
+
+
+@pytest.mark.parametrize("pooling", ["tap", "tsp", "sap", "asp"])
+def test_pooling_option_of_tdnn_family(pooling):
+    for name in ("tdnn", "ecapa_tdnn", "res2net", "resnet_se"):
+        model = models.build(name, 3, n_features=40, preset="tiny", pooling=pooling).eval()
+        with torch.no_grad():
+            assert model(torch.randn(1, 30, 40)).shape == (1, 3)
+
+
+def test_checkpointing_gives_the_same_gradients():
+    x, y = torch.randn(2, 20, 40), torch.tensor([0, 1])
+    grads = []
+    for ckpt in (False, True):
+        torch.manual_seed(0)
+        model = models.build("ecapa_tdnn", 2, n_features=40, preset="tiny", checkpointing=ckpt)
+        model.train()
+        F.cross_entropy(model(x), y).backward()
+        grads.append(model.layer1[0].weight.grad.clone())
+    torch.testing.assert_close(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("name", ["tdnn", "ecapa_tdnn", "campplus"])
+def test_onnx_export_matches_onnxruntime(name, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    model = _tiny(name).eval()
+    path = tmp_path / f"{name}.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.randn(2, 60, 40), torch.tensor([60, 41])), str(path), dynamo=False,
+                          input_names=["features", "lengths"], output_names=["logits"], opset_version=17,
+                          dynamic_axes={"features": {0: "batch", 1: "frames"}, "lengths": {0: "batch"},
+                                        "logits": {0: "batch"}})
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    x, lengths = torch.randn(3, 77, 40), torch.tensor([77, 50, 66])
+    got = session.run(None, {"features": x.numpy(), "lengths": lengths.numpy()})[0]
+    with torch.no_grad():
+        ref = model(x, lengths).numpy()
+    assert abs(got - ref).max() < 1e-4
