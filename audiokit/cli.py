@@ -27,6 +27,8 @@ def _add_train(sub) -> None:
     p.add_argument("--preset", help="model preset, e.g. tiny")
     p.add_argument("--data", help="spoken_digits | drum_hits | folder:PATH | list:PATH | "
                                   "esc50:PATH | urbansound8k:PATH (default spoken_digits)")
+    p.add_argument("--group-by", help="folder/list data: keep files together across splits by "
+                   "'parent' folder or a regex with one capture group on the file name")
     p.add_argument("--config", help="YAML/JSON TrainConfig file; flags override its values")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
@@ -111,7 +113,8 @@ def _train_config(args):
     flags = {"model.name": args.model, "model.preset": args.preset, "epochs": args.epochs,
              "batch_size": args.batch_size, "lr": args.lr, "duration": args.duration,
              "seed": args.seed, "device": args.device, "num_workers": args.num_workers,
-             "amp": args.amp, "compile": args.compile, "out_dir": args.out}
+             "amp": args.amp, "compile": args.compile, "out_dir": args.out,
+             "data.group_by": args.group_by}
     changes.update({k: v for k, v in flags.items() if v is not None})
     if args.model and args.model != cfg.model.name:
         changes["model.overrides"] = {}

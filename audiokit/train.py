@@ -99,6 +99,12 @@ class DataConfig:
     train_folds, valid_folds, test_folds : list of int
         ESC-50 / UrbanSound8K official folds for each split (empty = the usual default:
         ESC-50 1-3 / 4 / 5, UrbanSound8K 1-8 / 9 / 10).
+    group_by : str
+        Folder / list data: what keeps recordings together across the split. ``""`` (default):
+        each file is its own group. ``"parent"``: the folder a file sits in (e.g.
+        ``root/dog/session3/clip.wav`` -> ``session3``). Any other value is a regular expression
+        whose first capture group, searched in the file name, is the key (e.g. ``"^([^_]+)_"``
+        for ``speakerA_001.wav``); a file it does not match is an error naming the file.
     max_train_clips, max_eval_clips : int
         Cap the training / validation+test splits at this many clips (0 = all), keeping the
         class balance (a seeded, class-stratified subset). For quick experiments and CI runs.
@@ -111,6 +117,7 @@ class DataConfig:
     train_folds: list = field(default_factory=list)
     valid_folds: list = field(default_factory=list)
     test_folds: list = field(default_factory=list)
+    group_by: str = ""
     max_train_clips: int = 0
     max_eval_clips: int = 0
 
@@ -556,10 +563,34 @@ def _split(full, data: DataConfig) -> dict[str, Any]:
     from audiokit import datasets as D
 
     fr = (1.0 - data.valid_fraction - data.test_fraction, data.valid_fraction, data.test_fraction)
-    # Without group keys every file is its own group (a plain random split by file).
-    groups = None if full.groups is not None else [str(p) for p, _ in full.items]
+    groups = _group_keys(full, data.group_by)
     train, valid, test = D.split_by_group(full, fractions=fr, seed=data.split_seed, groups=groups)
     return {"train": train, "valid": valid if len(valid) else None, "test": test if len(test) else None}
+
+
+def _group_keys(full, group_by: str) -> list[str] | None:
+    """One group key per item of a folder / list dataset (see ``DataConfig.group_by``)."""
+    import re
+
+    paths = [Path(p) for p, _ in full.items]
+    if not group_by:
+        # Without group keys every file is its own group (a plain random split by file).
+        return None if full.groups is not None else [str(p) for p in paths]
+    if group_by == "parent":
+        return [p.parent.name for p in paths]
+    try:
+        pattern = re.compile(group_by)
+    except re.error as err:
+        raise ConfigError(f"data.group_by: {group_by!r} is not a valid regular expression ({err})")
+    if pattern.groups < 1:
+        raise ConfigError(f"data.group_by: {group_by!r} needs a capture group, e.g. '^([^_]+)_'")
+    keys = []
+    for p in paths:
+        m = pattern.search(p.name)
+        if m is None or m.group(1) is None:
+            raise ConfigError(f"{p}: data.group_by pattern {group_by!r} does not match this file name")
+        keys.append(m.group(1))
+    return keys
 
 
 def _sample_rate_of(features: dict) -> int:

@@ -211,3 +211,29 @@ def test_ddp_gloo_two_processes_matches_single_process_metrics(tones, tmp_path):
     ev = evaluate(tmp_path / "ddp" / "last.pt", valid, device="cpu")
     assert rec["valid_acc"] == pytest.approx(ev.accuracy, abs=1e-9)
     assert rec["valid_loss"] == pytest.approx(ev.loss, abs=1e-4)
+
+
+def test_folder_split_by_group_keys(tmp_path):
+    """data.group_by keeps a speaker's files on one side of the split (parent folder or regex)."""
+    import numpy as np
+
+    from audiokit import io
+    from audiokit.train import ConfigError, DataConfig, build_datasets
+
+    tone = (0.1 * np.sin(np.arange(1600) / 5)).astype(np.float32)
+    for label in ("cat", "dog"):
+        for speaker in ("ann", "bob", "cid", "dan", "eve"):
+            for take in range(2):
+                io.save(tmp_path / label / speaker / f"{speaker}_{take}.wav", tone, 16000)
+    for group_by in ("parent", r"^([a-z]+)_"):
+        data = DataConfig(spec=f"folder:{tmp_path}", valid_fraction=0.2, test_fraction=0.2,
+                          group_by=group_by)
+        splits = build_datasets(data)
+        speakers = {name: {Path(p).parent.name for p in ds.paths} for name, ds in splits.items()}
+        assert sum(len(ds) for ds in splits.values()) == 20
+        assert not speakers["train"] & speakers["valid"] and not speakers["train"] & speakers["test"]
+        assert not speakers["valid"] & speakers["test"]
+    with pytest.raises(ConfigError, match="does not match this file name"):
+        build_datasets(DataConfig(spec=f"folder:{tmp_path}", group_by=r"^(zz)_"))
+    with pytest.raises(ConfigError, match="capture group"):
+        build_datasets(DataConfig(spec=f"folder:{tmp_path}", group_by=r"^[a-z]+_"))
