@@ -26,16 +26,18 @@ CELL_TIMEOUT_S = 1800 if FULL else 300
 # notebook's parameters cell; the test checks that, so the two cannot drift apart.
 TINY: dict[str, dict] = {
     "05_datasets_and_augmentation": {"max_examples": 4},
-    "06_pipeline_and_training_loop": {"epochs": 1, "max_train_clips": 200},
+    "06_pipeline_and_training_loop": {"epochs": 1, "max_train_clips": 200, "loop_epochs": 1,
+                                      "loop_clips": 100},
     "07_tdnn": {"epochs": 1, "preset": "tiny", "max_train_clips": 200, "sweep_epochs": 1},
     "08_ecapa_tdnn": {"epochs": 1, "preset": "tiny", "max_train_clips": 200, "sweep_epochs": 1},
     "09_panns": {"epochs": 1, "preset": "tiny", "max_train_clips": 200, "sweep_epochs": 1},
     "10_res2net": {"epochs": 1, "preset": "tiny", "max_train_clips": 200, "sweep_epochs": 1},
     "11_resnet_se": {"epochs": 1, "preset": "tiny", "max_train_clips": 200, "sweep_epochs": 1},
-    "12_campplus": {"epochs": 1, "preset": "tiny", "max_train_clips": 200, "sweep_epochs": 1},
+    "12_campplus": {"epochs": 1, "preset": "tiny", "max_train_clips": 200, "sweep_epochs": 1,
+                    "sweep_growth": [8, 16]},
     "13_eres2net": {"epochs": 1, "preset": "tiny", "max_train_clips": 200, "sweep_epochs": 1},
-    "14_comparing_backbones": {"epochs": 1, "preset": "tiny", "max_train_clips": 200,
-                               "seeds": 1},
+    "14_comparing_backbones": {"epochs": 1, "preset": "tiny", "max_train_clips": 100,
+                               "seeds": 1, "tasks": ["spoken_digits"]},
     "15_inference_and_deployment": {"epochs": 1, "max_train_clips": 200},
     "16_your_own_data": {"epochs": 1, "clips_per_class": 6},
 }
