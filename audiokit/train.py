@@ -1305,6 +1305,9 @@ def fit(
                     for cb in callbacks:
                         cb(rec, run)
                 if stop.signal is not None:
+                    if main and state["interrupted"] is None:
+                        # The signal came while this epoch was being saved: mark last.pt too.
+                        save_checkpoint(tr.last_path, tr._state(interrupted=stop.signal))
                     run.interrupted = stop.signal
                     break
                 if run._stop_requested:
