@@ -190,33 +190,13 @@ def evaluate(
 
     Notebook: 06_pipeline_and_training_loop
     """
-    from audiokit import datasets as D
-    from audiokit.train import build_from_checkpoint, resolve_device
-
-    dev = resolve_device(device)
-    if isinstance(checkpoint, tuple):
-        model, extractor, classes = checkpoint
-        model, extractor = model.to(dev).eval(), extractor.to(dev).eval()
-    else:
-        model, extractor, classes = build_from_checkpoint(checkpoint, device=dev)
-    if isinstance(dataset, (str, Path)):
-        dataset = dataset_from_spec(str(dataset), extractor.sample_rate, split=split)
+    model, extractor, classes, dataset, dev = _prepare(checkpoint, dataset, device, split)
     if list(dataset.classes) != list(classes):
         raise ValueError(
             f"dataset classes {list(dataset.classes)} differ from the checkpoint's {list(classes)}")
-    if int(dataset.sample_rate) != int(extractor.sample_rate):
-        raise ValueError(f"dataset sample rate {dataset.sample_rate} Hz differs from the model's "
-                         f"{extractor.sample_rate} Hz; load the data with sample_rate="
-                         f"{extractor.sample_rate}")
-    collate = D.Collate(None, mode="full", sample_rate=dataset.sample_rate)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False,
-                                         collate_fn=collate, num_workers=num_workers,
-                                         pin_memory=dev.type == "cuda")
-    min_frames = int(getattr(model, "min_frames", 1))
     probs, targets = [], []
-    for waves, labels, lengths in loader:
-        waves, lengths = _pad_min(waves, lengths, extractor, min_frames)
-        feats, flen = extractor(waves.to(dev, non_blocking=True), lengths.to(dev, non_blocking=True))
+    for feats, flen, labels in _feature_batches(model, extractor, dataset, batch_size, dev,
+                                                num_workers):
         logits = model(feats, flen)
         probs.append(torch.softmax(logits.float(), dim=1).cpu())
         targets.append(labels)
@@ -256,25 +236,44 @@ def embeddings(checkpoint, dataset, batch_size: int = 32, device: str = "auto",
 
     Notebook: 07_tdnn
     """
-    from audiokit import datasets as D
+    model, extractor, _, dataset, dev = _prepare(checkpoint, dataset, device, split)
+    out, targets = [], []
+    for feats, flen, labels in _feature_batches(model, extractor, dataset, batch_size, dev):
+        out.append(model.embed(feats, flen).float().cpu())
+        targets.append(labels)
+    return torch.cat(out).numpy(), torch.cat(targets).numpy()
+
+
+def _prepare(checkpoint, dataset, device: str, split: str):
+    """Resolve the device, the (model, extractor, classes) and the dataset of an evaluation."""
     from audiokit.train import build_from_checkpoint, resolve_device
 
     dev = resolve_device(device)
     if isinstance(checkpoint, tuple):
-        model, extractor, _ = checkpoint
+        model, extractor, classes = checkpoint
         model, extractor = model.to(dev).eval(), extractor.to(dev).eval()
     else:
-        model, extractor, _ = build_from_checkpoint(checkpoint, device=dev)
+        model, extractor, classes = build_from_checkpoint(checkpoint, device=dev)
     if isinstance(dataset, (str, Path)):
         dataset = dataset_from_spec(str(dataset), extractor.sample_rate, split=split)
+    if int(dataset.sample_rate) != int(extractor.sample_rate):
+        raise ValueError(f"dataset sample rate {dataset.sample_rate} Hz differs from the model's "
+                         f"{extractor.sample_rate} Hz; load the data with sample_rate="
+                         f"{extractor.sample_rate}")
+    return model, extractor, classes, dataset, dev
+
+
+def _feature_batches(model, extractor, dataset, batch_size: int, dev, num_workers: int = 0):
+    """Yield ``(features, frame_lengths, labels)`` of full-length clips, padding masked."""
+    from audiokit import datasets as D
+
     collate = D.Collate(None, mode="full", sample_rate=dataset.sample_rate)
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False,
-                                         collate_fn=collate)
+                                         collate_fn=collate, num_workers=num_workers,
+                                         pin_memory=dev.type == "cuda")
     min_frames = int(getattr(model, "min_frames", 1))
-    out, targets = [], []
     for waves, labels, lengths in loader:
         waves, lengths = _pad_min(waves, lengths, extractor, min_frames)
-        feats, flen = extractor(waves.to(dev), lengths.to(dev))
-        out.append(model.embed(feats, flen).float().cpu())
-        targets.append(labels)
-    return torch.cat(out).numpy(), torch.cat(targets).numpy()
+        feats, flen = extractor(waves.to(dev, non_blocking=True),
+                                lengths.to(dev, non_blocking=True))
+        yield feats, flen, labels

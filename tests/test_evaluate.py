@@ -66,3 +66,23 @@ def test_evaluate_checkpoint_full_length(tmp_path):
     # same numbers from a spec string
     res2 = evaluate(run.best_checkpoint, f"folder:{tones}", device="cpu")
     assert res2.accuracy == pytest.approx(res.accuracy)
+
+
+def test_embeddings_match_model_embed_and_ignore_padding():
+    """evaluate.embeddings gives model.embed of each clip at its own length (padding masked)."""
+    import torch
+
+    from audiokit import datasets, models
+    from audiokit.evaluate import embeddings
+    from audiokit.features import FeatureExtractor
+
+    torch.manual_seed(0)
+    model = models.build("tdnn", num_classes=10, n_features=40, preset="tiny").eval()
+    fe = FeatureExtractor("log_mel", n_mels=40)
+    ds = datasets.load_builtin("spoken_digits_real")
+    emb, labels = embeddings((model, fe, ds.classes), ds, batch_size=4, device="cpu")
+    assert emb.shape == (len(ds), model.embedding_dim) and labels.tolist() == ds.labels
+    wave, _ = ds[3]
+    with torch.no_grad():
+        alone = model.embed(*fe(wave[None]))[0].numpy()
+    assert abs(emb[3] - alone).max() < 1e-4
