@@ -329,13 +329,16 @@ RECIPES: dict[str, dict] = {
         },
         "out_dir": "runs/spoken_digits",
     },
+    # Drums: a 2-D CNN and no CMN. A drum hit's average spectrum *is* its identity (a kick is
+    # low, a hihat high); per-clip mean normalisation removes exactly that. Chosen on the
+    # validation kits: resnet_se tiny 0.87-0.93 valid vs tdnn + CMN 0.69-0.81.
     "drum_hits": {
-        "model": {"name": "tdnn", "preset": "tiny", "overrides": {}},
-        "features": {"kind": "log_mel", "n_mels": 40, "normalize": "cmn"},
+        "model": {"name": "resnet_se", "preset": "tiny", "overrides": {}},
+        "features": {"kind": "log_mel", "n_mels": 40, "normalize": None},
         "data": {"spec": "drum_hits"},
         "duration": 1.0,
         "batch_size": 32,
-        "epochs": 15,
+        "epochs": 20,
         "lr": 3e-3,
         "weight_decay": 1e-2,
         "warmup_epochs": 1.0,
