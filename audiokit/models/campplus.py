@@ -45,7 +45,7 @@ class BasicBlock2d(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         out = self.conv2(mask_frames(self.conv1(mask_frames(x, lengths)), lengths))
         residual = x if self.shortcut is None else self.shortcut(x)
-        return F.relu(out + residual)
+        return F.relu_(out.add_(residual))  # in place: saves a full-size temporary per block
 
 
 class FCM(nn.Module):

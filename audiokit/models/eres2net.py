@@ -82,7 +82,7 @@ class ERes2Block(nn.Module):
             ys.append(y)
         out = self.conv3(torch.cat(ys, dim=1))
         residual = x if self.shortcut is None else self.shortcut(x)
-        return F.relu(out + residual)
+        return F.relu_(out.add_(residual))  # in place: saves a full-size temporary per block
 
 
 class ERes2Net(AudioBackbone):

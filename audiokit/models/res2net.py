@@ -81,7 +81,7 @@ class Res2Bottleneck(nn.Module):
             ys.append(F.avg_pool2d(last, 3, self.stride, 1) if self.first else last)
         out = self.conv3(torch.cat(ys, dim=1))
         residual = x if self.shortcut is None else self.shortcut(x)
-        return F.relu(out + residual)
+        return F.relu_(out.add_(residual))  # in place: saves a full-size temporary per block
 
 
 class Res2Net(AudioBackbone):

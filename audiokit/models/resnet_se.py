@@ -49,7 +49,7 @@ class SEBottleneck(nn.Module):
         out_lengths = conv_lengths(lengths, 3, self.stride, 1)
         out = self.se(self.conv3(out), out_lengths)
         residual = x if self.shortcut is None else self.shortcut(x)
-        return F.relu(out + residual)
+        return F.relu_(out.add_(residual))  # in place: saves a full-size temporary per block
 
 
 class ResNetSE(AudioBackbone):
