@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import matplotlib
-
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -31,7 +30,7 @@ BROWSER_SAFE_RATES = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000)
 
 def _axes(ax: matplotlib.axes.Axes | None, figsize: tuple[float, float] = (8, 3)):
     if ax is None:
-        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+        _fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax.figure, ax
 
 

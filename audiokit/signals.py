@@ -35,7 +35,7 @@ def time_axis(duration: float, sr: int) -> np.ndarray:
     """
     if duration <= 0 or sr <= 0:
         raise ValueError(f"duration and sr must be positive, got duration={duration}, sr={sr}")
-    return np.arange(int(round(duration * sr)), dtype=np.float64) / sr
+    return np.arange(round(duration * sr), dtype=np.float64) / sr
 
 
 def sine(freq: float, duration: float = 1.0, sr: int = 16000, amplitude: float = 0.5,
@@ -147,7 +147,7 @@ def adsr(n: int, sr: int = 16000, attack: float = 0.01, decay: float = 0.1,
 
     Notebook: 01_digital_audio
     """
-    a, d, r = (int(round(x * sr)) for x in (attack, decay, release))
+    a, d, r = (round(x * sr) for x in (attack, decay, release))
     if a + d + r > n:
         scale = n / max(a + d + r, 1)
         a, d, r = int(a * scale), int(d * scale), int(r * scale)

@@ -33,15 +33,15 @@ def make_tones(root: Path, n_per_class: int = 12, seconds: float = 0.4, sr: int 
 
 
 def tiny_config(data: Path, out: Path, **kw) -> TrainConfig:
-    base = dict(
-        model={"name": "tdnn", "preset": "tiny", "overrides": {"dropout": 0.2}},
-        features={"kind": "log_mel", "n_mels": 16, "n_fft": 256, "win_length": 256, "hop_length": 160},
-        data={"spec": f"folder:{data}", "valid_fraction": 0.25, "test_fraction": 0.0},
-        duration=0.3, batch_size=8, epochs=2, lr=3e-3, seed=3, device="cpu",
-        augment={"waveform": {"gain": {"p": 0.5}, "noise": {"p": 0.5}},
+    base = {
+        "model": {"name": "tdnn", "preset": "tiny", "overrides": {"dropout": 0.2}},
+        "features": {"kind": "log_mel", "n_mels": 16, "n_fft": 256, "win_length": 256, "hop_length": 160},
+        "data": {"spec": f"folder:{data}", "valid_fraction": 0.25, "test_fraction": 0.0},
+        "duration": 0.3, "batch_size": 8, "epochs": 2, "lr": 3e-3, "seed": 3, "device": "cpu",
+        "augment": {"waveform": {"gain": {"p": 0.5}, "noise": {"p": 0.5}},
                  "spec": {"specaugment": {"p": 0.5}}},
-        out_dir=str(out), log_interval=1,
-    )
+        "out_dir": str(out), "log_interval": 1,
+    }
     base.update(kw)
     return TrainConfig.from_dict(base)
 
