@@ -10,6 +10,10 @@ Notebook: 15_inference_and_deployment
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
+
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -284,11 +288,12 @@ def export(checkpoint, out: str | os.PathLike, example_seconds: float | None = N
     samples = torch.export.Dim("samples", min=extractor.win_length * 2, max=extractor.sample_rate * 600)
     try:
         if suffix == ".onnx":
-            torch.onnx.export(
-                wrapper, (example,), str(tmp), input_names=["waveforms"], output_names=["logits"],
-                dynamic_shapes={"waveforms": {0: batch, 1: samples}}, opset_version=opset,
-                dynamo=True, external_data=False,
-            )
+            with _quiet_onnx_logs():
+                torch.onnx.export(
+                    wrapper, (example,), str(tmp), input_names=["waveforms"],
+                    output_names=["logits"], dynamic_shapes={"waveforms": {0: batch, 1: samples}},
+                    opset_version=opset, dynamo=True, external_data=False, verbose=False,
+                )
         else:
             auto = torch.export.Dim.AUTO  # let export find the ranges the graph supports
             ep = torch.export.export(wrapper, (example,),
@@ -299,3 +304,17 @@ def export(checkpoint, out: str | os.PathLike, example_seconds: float | None = N
         if tmp.exists():
             tmp.unlink()
     return out
+
+
+@contextlib.contextmanager
+def _quiet_onnx_logs():
+    """Silence the exporter's progress lines and its "torchvision is not installed" warnings
+    (irrelevant here) while keeping errors."""
+    logger = logging.getLogger("torch.onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        logger.setLevel(level)
