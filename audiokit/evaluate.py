@@ -206,15 +206,15 @@ def evaluate(
     return result_from_predictions(t, p, list(classes), paths)
 
 
-def _pad_min(waves: torch.Tensor, lengths: torch.Tensor, extractor, min_frames: int):
-    """Zero-pad a batch so every clip yields at least ``min_frames`` frames (the model's minimum);
-    true lengths below that are raised to it so very short clips are not masked to nothing."""
+def pad_to_one_frame(waves: torch.Tensor, extractor) -> torch.Tensor:
+    """Zero-pad a batch so that it yields at least one feature frame (fbank needs a full
+    window). Clips shorter than the model's ``min_frames`` are handled by the model itself."""
     need = 1
-    while extractor.num_frames(need) < max(1, min_frames):
+    while extractor.num_frames(need) < 1:
         need += extractor.hop_length
     if need > waves.shape[1]:
         waves = torch.nn.functional.pad(waves, (0, need - waves.shape[1]))
-    return waves, lengths.clamp(min=need)
+    return waves
 
 
 @torch.inference_mode()
@@ -271,9 +271,8 @@ def _feature_batches(model, extractor, dataset, batch_size: int, dev, num_worker
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False,
                                          collate_fn=collate, num_workers=num_workers,
                                          pin_memory=dev.type == "cuda")
-    min_frames = int(getattr(model, "min_frames", 1))
     for waves, labels, lengths in loader:
-        waves, lengths = _pad_min(waves, lengths, extractor, min_frames)
+        waves = pad_to_one_frame(waves, extractor)
         feats, flen = extractor(waves.to(dev, non_blocking=True),
                                 lengths.to(dev, non_blocking=True))
         yield feats, flen, labels

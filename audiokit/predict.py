@@ -98,7 +98,6 @@ class Predictor:
         if threshold is not None and not 0.0 <= float(threshold) <= 1.0:
             raise ValueError(f"threshold must be a probability in [0, 1], got {threshold}")
         self.threshold = threshold
-        self.min_frames = int(getattr(self.model, "min_frames", 1))
 
     # -- input -------------------------------------------------------------------------------
 
@@ -140,7 +139,7 @@ class Predictor:
     @torch.inference_mode()
     def _probs(self, chunks: Sequence[np.ndarray]) -> np.ndarray:
         """Softmax of each chunk (padded batch, masked by lengths) -> (N, C)."""
-        from audiokit.evaluate import _pad_min
+        from audiokit.evaluate import pad_to_one_frame
 
         out = []
         for i in range(0, len(chunks), self.batch_size):
@@ -150,7 +149,7 @@ class Predictor:
             for j, c in enumerate(part):
                 waves[j, : len(c)] = torch.from_numpy(np.ascontiguousarray(c))
             lengths = torch.tensor([len(c) for c in part], dtype=torch.int64)
-            waves, lengths = _pad_min(waves, lengths, self.extractor, self.min_frames)
+            waves = pad_to_one_frame(waves, self.extractor)
             feats, flen = self.extractor(waves.to(self.device), lengths.to(self.device))
             logits = self.model(feats, flen)
             out.append(torch.softmax(logits.float(), dim=1).cpu().numpy())

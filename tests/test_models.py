@@ -191,3 +191,21 @@ def test_onnx_export_matches_onnxruntime(name, tmp_path):
     with torch.no_grad():
         ref = model(x, lengths).numpy()
     assert abs(got - ref).max() < 1e-4
+
+
+@pytest.mark.parametrize("name", ["tdnn", "panns_cnn6", "resnet_se"])
+def test_clip_shorter_than_min_frames_same_alone_and_in_batch(name):
+    """A clip with fewer frames than ``min_frames`` is handled by the model itself: it gives the
+    same logits alone as inside a longer, zero-padded batch (no NaN from pooling zero frames)."""
+    torch.manual_seed(0)
+    model = models.build(name, num_classes=4, n_features=40, preset="tiny").eval()
+    short = max(1, model.min_frames // 2)
+    clip = torch.randn(1, short, 40)
+    batch = torch.zeros(2, 60, 40)
+    batch[0, :short] = clip[0]
+    batch[1] = torch.randn(60, 40)
+    with torch.no_grad():
+        alone = model(clip, torch.tensor([short]))
+        together = model(batch, torch.tensor([short, 60]))
+    assert torch.isfinite(together).all()
+    assert torch.allclose(alone[0], together[0], atol=1e-4)
