@@ -273,6 +273,7 @@ def _feature_batches(model, extractor, dataset, batch_size: int, dev, num_worker
                                          pin_memory=dev.type == "cuda")
     for waves, labels, lengths in loader:
         waves = pad_to_one_frame(waves, extractor)
-        feats, flen = extractor(waves.to(dev, non_blocking=True),
-                                lengths.to(dev, non_blocking=True))
+        lengths = lengths.to(dev, non_blocking=True)
+        feats = extractor(waves.to(dev, non_blocking=True), lengths)
+        flen = extractor.frame_lengths(lengths)
         yield feats, flen, labels

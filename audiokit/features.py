@@ -467,9 +467,7 @@ class FeatureExtractor(torch.nn.Module):
             power = power.pow(self.power / 2.0)
         return power
 
-    def forward(
-        self, waveforms: torch.Tensor, lengths: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(self, waveforms: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Compute features.
 
         Parameters
@@ -482,10 +480,9 @@ class FeatureExtractor(torch.nn.Module):
 
         Returns
         -------
-        features : torch.Tensor
-            ``(B, frames, n_features)``.
-        frame_lengths : torch.Tensor or None
-            Valid frames per clip (int64), None when ``lengths`` is None.
+        torch.Tensor
+            Features ``(B, frames, n_features)``, like a torchaudio transform. The valid frames
+            of each clip are ``frame_lengths(lengths)``.
         """
         x = self._check(waveforms, lengths)
         if self.kind == "fbank" and self.dither > 0 and self.training:
@@ -506,10 +503,10 @@ class FeatureExtractor(torch.nn.Module):
                 feats = 10.0 * torch.log10(torch.clamp(mel, min=self.log_floor))
                 if self.dct is not None:
                     feats = torch.matmul(feats, self.dct.to(feats.dtype))
-        n_frames = None if lengths is None else self.frame_lengths(lengths.to(feats.device))
         if self.normalize is not None:
+            n_frames = None if lengths is None else self.frame_lengths(lengths.to(feats.device))
             feats = self._normalize(feats, n_frames)
-        return feats, n_frames
+        return feats
 
     def _normalize(self, feats: torch.Tensor, n_frames: torch.Tensor | None) -> torch.Tensor:
         """Per-utterance CMN / CMVN over the valid frames (all frames when lengths is None)."""

@@ -54,7 +54,7 @@ class WaveformClassifier(torch.nn.Module):
         self.model = model
 
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
-        feats, _ = self.extractor(waveforms, None)
+        feats = self.extractor(waveforms, None)
         return self.model(feats, None)
 
 
@@ -150,7 +150,9 @@ class Predictor:
                 waves[j, : len(c)] = torch.from_numpy(np.ascontiguousarray(c))
             lengths = torch.tensor([len(c) for c in part], dtype=torch.int64)
             waves = pad_to_one_frame(waves, self.extractor)
-            feats, flen = self.extractor(waves.to(self.device), lengths.to(self.device))
+            lengths = lengths.to(self.device)
+            feats = self.extractor(waves.to(self.device), lengths)
+            flen = self.extractor.frame_lengths(lengths)
             logits = self.model(feats, flen)
             out.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self.classes)), np.float32)

@@ -1056,7 +1056,8 @@ class _Trainer:
         lengths = lengths.to(self.device, non_blocking=True)
         if train and self.wave_aug is not None:
             waves, lengths = self.wave_aug(waves, lengths)
-        feats, flen = self.extractor(waves, lengths)
+        feats = self.extractor(waves, lengths)
+        flen = self.extractor.frame_lengths(lengths)
         if train and self.spec_aug is not None:
             feats, flen = self.spec_aug(feats, flen)
         return feats, flen

@@ -695,8 +695,8 @@ def augmentation_demo(y: np.ndarray, name: str = "noise", strength: float = 0.5,
     y_aug = augment.preview(y, sr, name, seed=seed, **options)
     fe = extractor or FeatureExtractor("log_mel", sample_rate=sr, n_mels=64)
     with torch.no_grad():
-        feats = fe(torch.from_numpy(y)[None])[0][0].numpy()
-        feats_aug = fe(torch.from_numpy(y_aug)[None])[0][0].numpy()
+        feats = fe(torch.from_numpy(y)[None])[0].numpy()
+        feats_aug = fe(torch.from_numpy(y_aug)[None])[0].numpy()
     return {"y": y, "y_aug": y_aug, "options": options, "features": feats,
             "features_aug": feats_aug, "sr": sr, "hop_length": fe.hop_length, "kind": fe.kind,
             "name": name, "strength": float(strength)}

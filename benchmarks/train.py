@@ -91,7 +91,7 @@ def run_audiokit(ds, args, device) -> tuple[float, float]:
 def _features(fe, waves, labels, lengths, device):
     waves = waves.to(device, non_blocking=True)
     lengths = lengths.to(device, non_blocking=True)
-    feats, flen = fe(waves, lengths)
+    feats, flen = fe(waves, lengths), fe.frame_lengths(lengths)
     return feats, labels.to(device, non_blocking=True), flen
 
 

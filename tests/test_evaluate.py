@@ -84,5 +84,5 @@ def test_embeddings_match_model_embed_and_ignore_padding():
     assert emb.shape == (len(ds), model.embedding_dim) and labels.tolist() == ds.labels
     wave, _ = ds[3]
     with torch.no_grad():
-        alone = model.embed(*fe(wave[None]))[0].numpy()
+        alone = model.embed(fe(wave[None]))[0].numpy()
     assert abs(emb[3] - alone).max() < 1e-4

@@ -10,7 +10,12 @@ Tolerances (float32 input, float32 features):
   the coefficients; per-coefficient relative error is meaningless near zero).
 - fbank vs kaldi_native_fbank (dither 0, same frame and mel options): max |diff| <= 0.01 (natural
   log energy).
-- ONNX (onnxruntime) vs torch: max |diff| <= 1e-3.
+- ONNX (onnxruntime) vs torch: compared in the power domain, relative to each clip's peak power.
+  A float32 DFT + filterbank sum rounds with an *absolute* error of a few eps32 * n_fft times the
+  peak (eps32 = 1.2e-7, n_fft = 512): |P_onnx - P_torch| <= 1e-5 * peak (measured <= 1e-6). In log
+  units that same absolute error is large only for bins far below the peak (one bin 87 dB below
+  it measured 1.06e-3 on one CPU, 4.7e-4 on another: which SIMD kernels run decides), so log
+  values are held to 1e-3 only on bins within 60 dB of the peak (measured <= 7e-5).
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ from audiokit.features import FeatureExtractor
 DB_TOL = 0.01
 MFCC_REL_TOL = 1e-3
 FBANK_TOL = 0.01
-ONNX_TOL = 1e-3
+ONNX_POWER_TOL = 1e-5  # x the clip's peak power
+ONNX_LOG_TOL = 1e-3  # log units (dB or natural log), bins within ONNX_RANGE_DB of the peak
+ONNX_RANGE_DB = 60.0
 RATES = (16000, 22050)
 
 
@@ -45,7 +52,7 @@ def chirp_noise(sr: int, seconds: float = 1.5, seed: int = 0) -> np.ndarray:
 def ours(kind: str, y: np.ndarray, **kw) -> np.ndarray:
     """(n_features, frames) like librosa."""
     fe = FeatureExtractor(kind, **kw)
-    return fe(torch.from_numpy(y))[0][0].numpy().T
+    return fe(torch.from_numpy(y))[0].numpy().T
 
 
 def kaldi_fbank(y: np.ndarray, sr: int, snip_edges: bool = True, n_mels: int = 80) -> np.ndarray:
@@ -123,7 +130,7 @@ def test_fbank_matches_kaldi_native_fbank(sr, snip_edges):
     y = chirp_noise(sr)
     ref = kaldi_fbank(y, sr, snip_edges=snip_edges)
     fe = FeatureExtractor("fbank", sample_rate=sr, snip_edges=snip_edges)
-    got = fe(torch.from_numpy(y))[0][0].numpy()
+    got = fe(torch.from_numpy(y))[0].numpy()
     assert got.shape == ref.shape == (fe.num_frames(len(y)), 80)
     assert np.abs(got - ref).max() <= FBANK_TOL
 
@@ -147,13 +154,14 @@ def test_shapes_and_frame_lengths(kind, n_features):
     assert fe.n_features == n_features
     x = torch.randn(3, 16000) * 0.1
     lengths = torch.tensor([16000, 12345, 400])
-    feats, n = fe(x, lengths)
+    feats = fe(x, lengths)
+    n = fe.frame_lengths(lengths)
+    assert isinstance(feats, torch.Tensor) and isinstance(fe(x), torch.Tensor)
     assert feats.shape == (3, fe.num_frames(16000), n_features)
     assert feats.dtype == torch.float32
     assert n.dtype == torch.int64
     assert n.tolist() == [fe.num_frames(int(v)) for v in lengths]
-    assert fe(x)[1] is None
-    one, _ = fe(x[0])
+    one = fe(x[0])
     assert one.shape == (1,) + feats.shape[1:]
     torch.testing.assert_close(one[0], feats[0])
 
@@ -165,7 +173,7 @@ def test_num_frames_rules():
     assert FeatureExtractor("fbank").num_frames(399) == 0
     assert FeatureExtractor("fbank", snip_edges=False).num_frames(16000) == 100
     fe = FeatureExtractor("log_mel", center=False)
-    assert fe(torch.zeros(2, 16000))[0].shape[1] == fe.num_frames(16000)
+    assert fe(torch.zeros(2, 16000)).shape[1] == fe.num_frames(16000)
 
 
 @pytest.mark.parametrize("kind", ["log_mel", "fbank", "mfcc"])
@@ -177,8 +185,10 @@ def test_normalize_ignores_padding(kind, normalize):
     batch = torch.zeros(2, 16000)
     batch[0] = torch.randn(16000) * 0.1
     batch[1, :9000] = short
-    feats, n = fe(batch, torch.tensor([16000, 9000]))
-    alone, n_alone = fe(short[None], torch.tensor([9000]))
+    feats = fe(batch, torch.tensor([16000, 9000]))
+    n = fe.frame_lengths(torch.tensor([16000, 9000]))
+    alone = fe(short[None], torch.tensor([9000]))
+    n_alone = fe.frame_lengths(torch.tensor([9000]))
     valid = int(n[1])
     assert valid == int(n_alone[0]) == alone.shape[1]
     torch.testing.assert_close(feats[1, :valid], alone[0], atol=2e-4, rtol=0)
@@ -196,7 +206,7 @@ def test_config_round_trip():
     assert fe2.config() == fe.config()
     assert fe.config()["window"] == "povey"
     x = torch.randn(2, 8000)
-    torch.testing.assert_close(fe(x)[0], fe2(x)[0])
+    torch.testing.assert_close(fe(x), fe2(x))
     with pytest.raises(ValueError, match="unknown key"):
         FeatureExtractor.from_config({**cfg, "n_melz": 3})
 
@@ -227,7 +237,7 @@ def test_clear_errors():
 def test_buffers_follow_the_module():
     fe = FeatureExtractor("mfcc").to(torch.float64)
     assert fe.window_fn.dtype == torch.float64
-    feats, _ = fe(torch.randn(1, 4000, dtype=torch.float64))
+    feats = fe(torch.randn(1, 4000, dtype=torch.float64))
     assert feats.dtype == torch.float64
     names = {name for name, _ in FeatureExtractor("mfcc").named_buffers()}
     assert {"window_fn", "mel_fb", "dct"} <= names
@@ -239,8 +249,8 @@ def test_cuda_matches_cpu(kind):
     fe = FeatureExtractor(kind, normalize="cmn")
     x = torch.randn(4, 16000) * 0.1
     lengths = torch.tensor([16000, 9000, 4000, 12000])
-    cpu, n_cpu = fe(x, lengths)
-    gpu, n_gpu = fe.to("cuda")(x.cuda(), lengths.cuda())
+    cpu, n_cpu = fe(x, lengths), fe.frame_lengths(lengths)
+    gpu, n_gpu = fe.to("cuda")(x.cuda(), lengths.cuda()), fe.frame_lengths(lengths.cuda())
     assert gpu.device.type == "cuda"
     torch.testing.assert_close(gpu.cpu(), cpu, atol=1e-3, rtol=0)
     assert n_gpu.cpu().tolist() == n_cpu.tolist()
@@ -258,7 +268,7 @@ def test_torch_export_dynamic():
     }
     ep = torch.export.export(fe, (x, None), dynamic_shapes=dims)
     x2 = torch.randn(3, 12345) * 0.1
-    torch.testing.assert_close(ep.module()(x2, None)[0], fe(x2)[0])
+    torch.testing.assert_close(ep.module()(x2, None), fe(x2))
 
 
 @pytest.mark.parametrize("kind", ["log_mel", "fbank"])
@@ -272,7 +282,7 @@ def test_onnx_export_matches_torch(kind, tmp_path):
             self.fe = fe
 
         def forward(self, waveforms):
-            return self.fe(waveforms)[0]
+            return self.fe(waveforms)
 
     model = Wrapper(FeatureExtractor(kind)).eval()
     x = torch.randn(2, 16000) * 0.1
@@ -293,7 +303,19 @@ def test_onnx_export_matches_torch(kind, tmp_path):
         got = session.run(None, {session.get_inputs()[0].name: y.numpy()})[0]
         want = model(y).detach().numpy()
         assert got.shape == want.shape
-        assert np.abs(got - want).max() <= ONNX_TOL
+        assert_log_features_close(got, want, kind)
+
+
+def assert_log_features_close(got: np.ndarray, want: np.ndarray, kind: str) -> None:
+    """Log features (B, T, F) equal up to float32 rounding (see the module docstring)."""
+    if kind == "fbank":  # natural log of the mel energy
+        p_got, p_want = np.exp(got.astype(np.float64)), np.exp(want.astype(np.float64))
+    else:  # 10 log10 of the power
+        p_got, p_want = 10 ** (got.astype(np.float64) / 10), 10 ** (want.astype(np.float64) / 10)
+    peak = p_want.max(axis=(1, 2), keepdims=True)
+    assert (np.abs(p_got - p_want) / peak).max() <= ONNX_POWER_TOL
+    loud = p_want >= peak * 10 ** (-ONNX_RANGE_DB / 10)
+    assert np.abs(got - want)[loud].max() <= ONNX_LOG_TOL
 
 
 # ----- NumPy references ---------------------------------------------------------------------
