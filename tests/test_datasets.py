@@ -310,7 +310,7 @@ def test_auto_cache_picks_disk_for_long_sets(
     folder: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert D.from_folder(folder).cache_mode == "memory"
-    monkeypatch.setattr(D, "MEMORY_CACHE_LIMIT_S", 1.0)
+    monkeypatch.setattr(D.cache, "MEMORY_CACHE_LIMIT_S", 1.0)
     assert D.from_folder(folder, cache_dir=cache_dir).cache_mode == "disk"
 
 
@@ -541,3 +541,155 @@ def test_load_builtin_real_digits() -> None:
         D.load_builtin("spoken_digits_real", "train")
     with pytest.raises(ValueError, match="split="):
         D.load_builtin("spoken_digits", "training")
+
+
+# ------------------------------------------------------------------------ metadata columns
+
+#: drum kits of the fake shipped set and the source family each comes from; two families hold
+#: several kits, so grouping by family is coarser than grouping by kit.
+_KITS = {
+    "kitA": "hydrogen",
+    "kitB": "hydrogen",
+    "kitC": "hydrogen",
+    "kitD": "avldrums",
+    "kitE": "avldrums",
+    "kitF": "fluidr3",
+    "kitG": "opl3",
+    "kitH": "freepats",
+}
+
+
+def _fake_drums(root: Path, extra: bool = True) -> Path:
+    """``root/drum_hits``: 8 kits x 5 classes x 2 hits; ``extra`` adds family/kit/instrument."""
+    folder = root / "drum_hits"
+    header = ["path", "label", "split", "group", "source", "license"]
+    header += ["family", "kit", "instrument"] if extra else []
+    rows = []
+    for k, (kit, family) in enumerate(_KITS.items()):
+        split = "train" if k < 6 else ("valid" if k == 6 else "test")
+        for c, label in enumerate(D.CLASSES["drum_hits"]):
+            for take in range(2):
+                rel = f"audio/{label}/{kit}_{take}.wav"
+                _write(folder / rel, 800, seed=100 * k + 10 * c + take)
+                row = [rel, label, split, kit, f"src {kit}", "CC0-1.0"]
+                rows.append(row + ([family, kit, f"{label}-{take}"] if extra else []))
+    _write_csv(folder / "metadata.csv", header, rows)
+    return folder
+
+
+def test_load_builtin_keeps_extra_columns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_drums(tmp_path)
+    monkeypatch.setenv("AUDIOKIT_DATA", str(tmp_path))
+    every = D.load_builtin("drum_hits", cache=None)
+    assert len(every) == 80
+    assert every.column_names == [
+        "split",
+        "group",
+        "source",
+        "license",
+        "family",
+        "kit",
+        "instrument",
+    ]
+    kits = [p.name.split("_")[0] for p in every.paths]
+    assert every.column("kit") == kits and every.groups == kits == every.column("group")
+    assert every.column("family") == [_KITS[k] for k in kits]
+    assert every.column("instrument") == [
+        f"{D.CLASSES['drum_hits'][lab]}-{p.stem[-1]}" for p, lab in every.items
+    ]
+    test = D.load_builtin("drum_hits", "test", cache=None)  # a split keeps its own rows' values
+    assert set(test.column("kit")) == {"kitH"} and set(test.column("family")) == {"freepats"}
+    assert test.column("split") == ["test"] * len(test)
+    every.column("family")[0] = "changed"  # column() hands out a copy
+    assert every.column("family")[0] == _KITS[kits[0]]
+
+
+def test_columns_survive_subset_and_splits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_drums(tmp_path)
+    monkeypatch.setenv("AUDIOKIT_DATA", str(tmp_path))
+    every = D.load_builtin("drum_hits", cache=None)
+    family = {p: f for p, f in zip(every.paths, every.column("family"))}
+    picked = every.subset([79, 3, 40, 3])  # any order, repeats allowed: values follow their item
+    assert picked.column("family") == [family[p] for p in picked.paths]
+    assert picked.column("kit") == [p.name.split("_")[0] for p in picked.paths]
+    for part in D.split_by_group(every, (0.5, 0.25, 0.25), seed=1):
+        assert part.column("family") == [family[p] for p in part.paths]
+        assert part.column_names == every.column_names
+
+
+def test_skipped_items_drop_their_column_values(tmp_path: Path) -> None:
+    a, b = _write(tmp_path / "a.wav"), _write(tmp_path / "b.wav", seed=1)
+    items = [(a, 0), (tmp_path / "gone.wav", 0), (b, 1)]
+    with pytest.warns(UserWarning, match="skipped 1 file"):
+        ds = D.AudioDataset(
+            items, ["x", "y"], columns={"speaker": ["ann", "bob", "cy"]}, on_error="skip"
+        )
+    assert ds.paths == [a, b] and ds.column("speaker") == ["ann", "cy"]
+    with pytest.raises(ValueError, match="column 'speaker' has 2 entries but there are 3 items"):
+        D.AudioDataset(items, ["x", "y"], columns={"speaker": ["ann", "bob"]})
+
+
+def test_older_metadata_loads_and_column_error_names_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_drums(tmp_path, extra=False)
+    monkeypatch.setenv("AUDIOKIT_DATA", str(tmp_path))
+    ds = D.load_builtin("drum_hits", "train", cache=None)
+    assert len(ds) == 60 and ds.column_names == ["split", "group", "source", "license"]
+    with pytest.raises(KeyError) as err:
+        ds.column("family")
+    assert isinstance(err.value, D.ColumnError)
+    assert str(err.value) == (
+        "drum_hits[train]: no metadata column 'family' (columns: split, group, source, license)"
+    )
+    with pytest.raises(D.ColumnError, match=r"no metadata column 'family'"):
+        D.split_by_group(ds, column="family")
+    plain = _grouped(tmp_path, n_groups=2, per=1)
+    with pytest.raises(D.ColumnError, match=r"grouped: no metadata column 'kit' \(columns: none\)"):
+        plain.column("kit")
+
+
+def test_kfold_by_column_keeps_each_value_on_one_side(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_drums(tmp_path)
+    monkeypatch.setenv("AUDIOKIT_DATA", str(tmp_path))
+    every = D.load_builtin("drum_hits", cache=None)
+    tested: list[Path] = []
+    for train, test in D.kfold_by_group(every, k=3, seed=0, column="family"):
+        assert not set(train.column("family")) & set(test.column("family"))
+        assert train.groups == train.column("family") and test.groups == test.column("family")
+        assert len(train) + len(test) == len(every)
+        tested += test.paths
+    assert sorted(tested) == sorted(every.paths)
+    # the kit groups do not give this guarantee: some fold has one family on both sides
+    leaks = [
+        set(tr.column("family")) & set(te.column("family"))
+        for tr, te in D.kfold_by_group(every, k=3, seed=0)
+    ]
+    assert any(leaks)
+    # column= is the same as passing the column's values as groups=
+    by_list = [te.paths for _, te in D.kfold_by_group(every, 3, 0, groups=every.column("family"))]
+    by_col = [te.paths for _, te in D.kfold_by_group(every, 3, 0, column="family")]
+    assert by_list == by_col
+
+
+def test_group_column_argument_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_drums(tmp_path)
+    monkeypatch.setenv("AUDIOKIT_DATA", str(tmp_path))
+    ds = D.load_builtin("drum_hits", cache=None)
+    with pytest.raises(ValueError, match="groups= or column=, not both"):
+        D.split_by_group(ds, groups=ds.column("kit"), column="family")
+    with pytest.raises(TypeError, match="column='family'"):
+        D.split_by_group(ds, groups="family")
+    with pytest.raises(ValueError, match="only 5 group"):  # five families for six folds
+        list(D.kfold_by_group(ds, k=6, column="family"))
+
+
+def test_esc50_and_us8k_keep_their_columns(esc_root: Path, us8k_root: Path) -> None:
+    ds = D.esc50(esc_root, folds=[2])
+    assert ds.column("take") == [p.stem.split("-")[2] for p in ds.paths]
+    assert ds.column("fold") == ["2"] * len(ds) and ds.column("src_file") == ds.groups
+    us = D.urbansound8k(us8k_root, folds=[3])
+    assert us.column("fsID") == us.groups and set(us.column("salience")) == {"1"}
+    assert "slice_file_name" not in us.column_names and "class" not in us.column_names

@@ -1,0 +1,121 @@
+"""The shipped datasets: where they live, their names and class order, and loading one split.
+
+Notebook: 05_datasets_and_augmentation
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from audiokit.datasets.dataset import AudioDataset
+from audiokit.datasets.tables import columns_of, read_csv
+
+__all__ = ["BUILTIN", "CLASSES", "SPLITS", "data_dir", "list_builtin", "load_builtin"]
+
+#: Shipped datasets and a one-line description of each.
+BUILTIN: dict[str, str] = {
+    "spoken_digits": "the words zero..nine synthesised by espeak-ng in many voices; split by voice",
+    "spoken_digits_real": "human-recorded digits zero..nine (Asterisk prompts, one speaker); test only",
+    "drum_hits": "one-shot drum hits (kick, snare, hihat, tom, cymbal) from Hydrogen kits; split by kit",
+}
+
+_DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+#: Fixed class order of each shipped dataset (every split shares it; label i is ``CLASSES[name][i]``).
+CLASSES: dict[str, list[str]] = {
+    "spoken_digits": list(_DIGITS),
+    "spoken_digits_real": list(_DIGITS),
+    "drum_hits": ["kick", "snare", "hihat", "tom", "cymbal"],
+}
+
+#: The split names a shipped ``metadata.csv`` uses.
+SPLITS = ("train", "valid", "test")
+
+#: Columns every shipped ``metadata.csv`` has; any others (``family``, ``kit``, ...) are kept too.
+REQUIRED_COLUMNS = ("path", "label", "split", "group")
+
+
+def data_dir(name: str | None = None) -> Path:
+    """Folder of the shipped data: ``$AUDIOKIT_DATA`` or the repository's ``data/`` folder.
+
+    Parameters
+    ----------
+    name : str, optional
+        A dataset in :data:`BUILTIN`; ``None`` returns the data root.
+
+    Notebook: 05_datasets_and_augmentation
+    """
+    import audiokit
+
+    env = os.environ.get("AUDIOKIT_DATA")
+    root = (
+        Path(env).expanduser() if env else Path(audiokit.__file__).resolve().parent.parent / "data"
+    )
+    if name is not None and name not in BUILTIN:
+        raise ValueError(f"unknown dataset {name!r}; shipped datasets: {', '.join(BUILTIN)}")
+    path = root / name if name is not None else root
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"{path}: shipped data folder not found (run from a clone of the repository, or set "
+            f"AUDIOKIT_DATA to the folder that holds {', '.join(BUILTIN)})"
+        )
+    return path
+
+
+def list_builtin() -> list[str]:
+    """Names of the shipped datasets.
+
+    Notebook: 05_datasets_and_augmentation
+    """
+    return list(BUILTIN)
+
+
+def load_builtin(
+    name: str, split: str | None = None, sample_rate: int = 16000, **kw
+) -> AudioDataset:
+    """One of the shipped datasets (see :data:`BUILTIN`), optionally one split of it.
+
+    Parameters
+    ----------
+    name : {"spoken_digits", "spoken_digits_real", "drum_hits"}
+    split : {"train", "valid", "test"}, optional
+        ``None`` returns every row. The split is stored in ``metadata.csv`` (grouped by voice / kit /
+        speaker), never guessed here.
+    sample_rate : int
+        Target rate in Hz.
+    **kw
+        Passed to :class:`AudioDataset` (``cache``, ``min_duration``, ...).
+
+    Notes
+    -----
+    Classes are in a fixed order (:data:`CLASSES`): digits ``zero`` .. ``nine``; drums ``kick, snare,
+    hihat, tom, cymbal``, the same for every split. ``dataset.groups`` is the ``group`` column;
+    every column but ``path`` and ``label`` (``split``, ``group``, ``source``, ``license`` and,
+    where the file has them, ``family``, ``kit``, ``instrument``, ``speaker``) is kept and read
+    with ``dataset.column(name)``.
+
+    Notebook: 05_datasets_and_augmentation
+    """
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"split={split!r}: choose one of {', '.join(SPLITS)} or None")
+    root = data_dir(name)
+    csv_path = root / "metadata.csv"
+    header, rows = read_csv(csv_path, REQUIRED_COLUMNS)
+    classes = CLASSES[name]
+    index = {c: i for i, c in enumerate(classes)}
+    for line, row in rows:
+        if row["label"] not in index:
+            raise ValueError(
+                f"{csv_path}, line {line}: label {row['label']!r} is not one of {', '.join(classes)}"
+            )
+    rows = [(line, row) for line, row in rows if split is None or row["split"] == split]
+    if not rows:
+        raise ValueError(f"{csv_path}: no rows with split={split!r}")
+    items = [(root / row["path"], index[row["label"]]) for _, row in rows]
+    groups = [row["group"] for _, row in rows]
+    columns = columns_of(header, rows, exclude=("path", "label"))
+    label = name if split is None else f"{name}[{split}]"
+    return AudioDataset(
+        items, classes, sample_rate, groups=groups, name=label, columns=columns, **kw
+    )
