@@ -270,9 +270,14 @@ def test_compose_and_factories() -> None:
 def test_preview(name: str) -> None:
     y = _batch(b=1, n=4000)[0].numpy()
     out = A.preview(y, SR, name)
-    assert isinstance(out, np.ndarray) and out.dtype == np.float32 and out.shape == y.shape
-    assert not np.allclose(out, y)
+    assert isinstance(out, np.ndarray) and out.dtype == np.float32
     assert np.array_equal(out, A.preview(y, SR, name))
+    if name == "placement":  # the silence before and after the clip comes back too
+        assert out.shape[0] > y.shape[0]
+        out = out[: y.shape[0]]
+    else:
+        assert out.shape == y.shape
+    assert not np.allclose(out, y)
     with pytest.raises(ValueError, match="unknown augmentation"):
         A.preview(y, SR, "warp")
 
