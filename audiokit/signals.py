@@ -1,9 +1,10 @@
 """Teaching signals: tones, chirps, noise, clicks, envelopes, quantisation and aliasing.
 
-Everything here returns float32 NumPy arrays of shape ``(n,)`` with ``n = round(duration * sr)``,
-so a notebook can plot, play and transform them without touching a file.
+The signal makers return float32 NumPy arrays of shape ``(n,)`` with ``n = round(duration * sr)``,
+so a notebook can plot, play and transform them without touching a file. The rest is the plain
+math of sampling (where a tone aliases to, the SNR a bit depth allows) and of levels in dB.
 
-Notebook: 01_digital_audio, 02_reading_and_resampling
+Notebook: 01_digital_audio, 02_reading_and_resampling, 03_fourier_and_stft
 """
 
 from __future__ import annotations
@@ -12,18 +13,22 @@ import numpy as np
 
 __all__ = [
     "adsr",
+    "alias_frequency",
     "amplitude_to_db",
     "chirp",
+    "chirp_and_clicks",
     "click_train",
     "db_to_amplitude",
     "dbfs",
     "decimate_naive",
+    "folded_frequency",
     "harmonics",
     "noise",
     "quantization_snr",
     "quantize",
     "rms",
     "sine",
+    "theoretical_snr",
     "time_axis",
 ]
 
@@ -112,6 +117,26 @@ def click_train(rate_hz: float, duration: float = 1.0, sr: int = 16000,
     return y
 
 
+def chirp_and_clicks(sr: int = 16000, duration: float = 1.0) -> np.ndarray:
+    """The STFT test signal: a 200 -> 4000 Hz chirp, two close tones (1000 and 1080 Hz) and a
+    click train at 5 Hz. Clicks need short frames, the close tones need long ones.
+
+    Parameters
+    ----------
+    sr : int
+        Sample rate in Hz (the chirp stops at ``0.45 * sr`` if that is below 4000 Hz).
+    duration : float
+        Length in seconds.
+
+    Notebook: 03_fourier_and_stft
+    """
+    y = chirp(200.0, min(4000.0, 0.45 * sr), duration=duration, sr=sr, amplitude=0.3)
+    y = y + sine(1000.0, duration, sr, amplitude=0.15)
+    y = y + sine(1080.0, duration, sr, amplitude=0.15)
+    y = y + click_train(5.0, duration, sr, amplitude=0.8)
+    return y.astype(np.float32)
+
+
 def harmonics(f0: float, n_harmonics: int = 8, duration: float = 1.0, sr: int = 16000,
               amplitude: float = 0.5, rolloff: float = 1.0) -> np.ndarray:
     """A harmonic tone: partials at ``k * f0`` with amplitude ``1 / k**rolloff``.
@@ -181,6 +206,17 @@ def quantize(y: np.ndarray, bits: int) -> np.ndarray:
     return (q / levels).astype(np.float32)
 
 
+def theoretical_snr(bits: int, amplitude: float = 1.0) -> float:
+    """Quantisation SNR in dB of a sine of peak ``amplitude`` (full scale = 1):
+    ``6.02 * bits + 1.76 + 20 log10(amplitude)``.
+
+    Compare with :func:`quantization_snr`, which measures it.
+
+    Notebook: 01_digital_audio
+    """
+    return float(6.02 * bits + 1.76 + 20 * np.log10(amplitude))
+
+
 def quantization_snr(y: np.ndarray, bits: int) -> float:
     """Signal-to-quantisation-noise ratio in dB of :func:`quantize` (about ``6.02 * bits + 1.76``
     for a full-scale sine).
@@ -190,6 +226,44 @@ def quantization_snr(y: np.ndarray, bits: int) -> float:
     y = np.asarray(y, dtype=np.float64)
     err = y - quantize(y, bits)
     return float(10 * np.log10(np.sum(y**2) / max(np.sum(err**2), 1e-30)))
+
+
+def folded_frequency(freq_hz: float, sr: int) -> float:
+    """The frequency in Hz, in ``[-sr / 2, sr / 2]``, whose samples at ``sr`` Hz equal a tone of
+    ``|freq_hz|`` (the spectrum folds at the Nyquist frequency ``sr / 2``).
+
+    A negative result means folding mirrored the tone: the samples of
+    ``sin(2 pi |freq_hz| t)`` are those of ``sin(2 pi f t)`` with ``f < 0``, i.e. of
+    ``-sin(2 pi |f| t)``.
+
+    Examples
+    --------
+    >>> folded_frequency(7000, 8000)
+    -1000.0
+
+    Notebook: 01_digital_audio
+    """
+    if sr <= 0:
+        raise ValueError(f"sr must be positive, got {sr}")
+    f = abs(float(freq_hz)) % sr
+    return float(f if f <= sr / 2 else f - sr)
+
+
+def alias_frequency(freq_hz: float, sr: int) -> float:
+    """The frequency in Hz at which a tone of ``freq_hz`` is heard after sampling at ``sr`` Hz.
+
+    Sampling cannot tell ``f`` from ``f + k * sr`` or ``k * sr - f``: the spectrum folds at the
+    Nyquist frequency ``sr / 2``. The result is in ``[0, sr / 2]``
+    (``abs(folded_frequency(freq_hz, sr))``).
+
+    Examples
+    --------
+    >>> alias_frequency(7000, 8000)
+    1000.0
+
+    Notebook: 01_digital_audio
+    """
+    return abs(folded_frequency(freq_hz, sr))
 
 
 def decimate_naive(y: np.ndarray, factor: int) -> np.ndarray:

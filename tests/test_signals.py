@@ -77,3 +77,48 @@ def test_db_helpers():
     assert signals.amplitude_to_db(0.1) == pytest.approx(-20)
     assert signals.db_to_amplitude(-6.0206) == pytest.approx(0.5, rel=1e-4)
     assert signals.amplitude_to_db(0.0) == -120.0
+
+
+@pytest.mark.parametrize(("freq", "sr", "expected"), [
+    (3000, 8000, 3000), (4000, 8000, 4000), (5000, 8000, 3000), (7000, 8000, 1000),
+    (9000, 8000, 1000), (15000, 8000, 1000), (44100, 44100, 0), (-300, 16000, 300),
+])
+def test_alias_frequency(freq, sr, expected):
+    assert signals.alias_frequency(freq, sr) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("freq", "sr"), [(3000, 8000), (5000, 8000), (7000, 8000), (9000, 8000),
+                                          (15000, 8000), (13000, 16000)])
+def test_folded_frequency_has_the_same_samples(freq, sr):
+    """A tone and its folded frequency (sign included) give identical samples at ``sr``."""
+    f = signals.folded_frequency(freq, sr)
+    assert -sr / 2 <= f <= sr / 2 and abs(f) == signals.alias_frequency(freq, sr)
+    n = np.arange(64)
+    np.testing.assert_allclose(np.sin(2 * np.pi * f * n / sr), np.sin(2 * np.pi * freq * n / sr),
+                               atol=1e-9)  # float64 phase rounding of 2 pi f n / sr
+    with pytest.raises(ValueError, match="sr must be positive"):
+        signals.folded_frequency(freq, 0)
+
+
+@pytest.mark.parametrize("bits", [8, 16, 24])
+def test_theoretical_snr_is_6_02_bits_plus_1_76(bits):
+    assert signals.theoretical_snr(bits) == pytest.approx(6.02 * bits + 1.76)
+    assert signals.theoretical_snr(bits, amplitude=0.5) == pytest.approx(
+        6.02 * bits + 1.76 - 6.0206, abs=1e-4)  # 20 log10(0.5)
+    # the measured SNR of a full-scale sine follows it within 1.5 dB (as quantization_snr shows)
+    y = signals.sine(997, duration=1.0, sr=48000, amplitude=0.999)
+    assert signals.quantization_snr(y, bits) == pytest.approx(
+        signals.theoretical_snr(bits, 0.999), abs=1.5)
+
+
+def test_chirp_and_clicks_holds_what_the_stft_lesson_needs():
+    """A 200 -> 4000 Hz chirp + 1000 and 1080 Hz tones + 5 clicks per second, nothing else."""
+    sr = 16000
+    y = signals.chirp_and_clicks(sr, duration=1.0)
+    assert y.dtype == np.float32 and y.shape == (sr,)
+    chirp = signals.chirp(200.0, 4000.0, 1.0, sr, amplitude=0.3)
+    tones = signals.sine(1000.0, 1.0, sr, 0.15) + signals.sine(1080.0, 1.0, sr, 0.15)
+    clicks = y - chirp - tones
+    assert np.flatnonzero(np.abs(clicks) > 1e-6).tolist() == [0, 3200, 6400, 9600, 12800]
+    np.testing.assert_allclose(clicks[::3200], 0.8, atol=1e-6)  # 1e-6: float32 sums
+    np.testing.assert_allclose(np.delete(clicks, np.arange(0, sr, 3200)), 0.0, atol=1e-6)
