@@ -92,3 +92,46 @@ def test_plot_embeddings_pca_and_tsne():
     assert ax.get_xlabel() == "TSNE 1"
     with pytest.raises(ValueError, match="unknown method"):
         plots.project_2d(emb, "umap")
+
+
+def test_lesson_plots_draw_the_demo_dicts():
+    """Each lesson figure draws its demo's dict, labels axes with units, draws into given Axes."""
+    from audiokit import lessons
+
+    plt.close("all")
+    d = lessons.sampling_demo(freq_hz=7000.0, sr=8000, bits=4, duration=0.1)
+    fig, (ax_t, ax_f) = plots.plot_sampling(d)
+    assert isinstance(fig, plt.Figure) and _labels(ax_t) == ("time (s)", "amplitude")
+    assert _labels(ax_f) == ("frequency (Hz)", "magnitude (dB re full scale)")
+    assert ax_f.get_xlim() == (0.0, 4000.0)  # 0 .. Nyquist
+    labels = [t.get_text() for t in ax_t.get_legend().get_texts()]
+    assert labels == ["tone 7000 Hz", "alias 1000 Hz", "samples @ 8000 Hz", "4-bit"]
+    alias_line = ax_t.lines[1]
+    np.testing.assert_array_equal(alias_line.get_ydata(), d["y_alias"])
+
+    d = lessons.resampling_demo(32000, 8000, "naive", duration=0.2)
+    fig, ax = plots.plot_resampling(d)
+    assert _labels(ax) == ("time (s)", "frequency (Hz)") and ax.get_ylim()[1] == 4000.0
+    assert ax.get_title().startswith("naive: 32000 Hz -> 8000 Hz")
+
+    d = lessons.stft_demo("hann", 256, 64, duration=0.25)
+    fig, axes = plt.subplots(1, 2)
+    f, a = plots.plot_stft(d, ax=axes[1])
+    assert f is fig and a is axes[1] and a.get_ylim() == (0.0, 5000.0)
+    assert "62.5 Hz/bin, 16 ms frames" in a.get_title()
+    vmin, vmax = a.images[0].get_clim()
+    assert vmax == pytest.approx(d["S_db"].max()) and vmax - vmin == pytest.approx(80.0)
+
+    d = lessons.mel_demo("log_mel", n_mels=24, duration=0.25)
+    fig, (ax_fb, ax_x) = plots.plot_mel(d)
+    assert len(ax_fb.lines) == 24 and ax_fb.get_xlabel() == "frequency (Hz)"
+    assert ax_x.get_xlabel() == "time (s)" and "24 features per frame" in ax_x.get_title()
+
+    y = signals.harmonics(220, duration=0.25, sr=16000)
+    d = lessons.augmentation_demo(y, "gain", strength=0.5)
+    fig, panels = plots.plot_augmentation(d)
+    assert [p.get_title() for p in panels] == ["original", "gain (strength 0.50)"]
+    assert panels[0].images[0].get_clim() == panels[1].images[0].get_clim()  # one colour scale
+    with pytest.raises(ValueError, match="pair of Axes"):
+        plots.plot_augmentation(d, ax=plt.subplots()[1])
+    plt.close("all")
