@@ -2,8 +2,8 @@
 
 A transform is an ``nn.Module`` called as ``x, lengths = t(x, lengths)`` on a whole batch, on the
 batch's device. ``lengths`` (true samples or frames per example) may be ``None`` (every example is
-full length) and stays ``None``. Padding past ``lengths`` is zero on the way in and stays zero on the
-way out.
+full length) and stays ``None``. Padding past ``lengths`` is zero on the way in and stays zero
+on the way out.
 
 Notebook: 05_datasets_and_augmentation
 """
@@ -95,7 +95,9 @@ class _Augment(nn.Module):
             new[idx] = new_sub
         return y, (new if lengths is not None else None)
 
-    def _transform(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(
+        self, x: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
 
     def extra_repr(self) -> str:
@@ -135,7 +137,9 @@ def _range(name: str, value, positive: bool = False) -> tuple[float, float]:
         try:
             lo, hi = (float(v) for v in value)
         except (TypeError, ValueError):
-            raise ValueError(f"{name}: expected a number or a (low, high) pair, got {value!r}") from None
+            raise ValueError(
+                f"{name}: expected a number or a (low, high) pair, got {value!r}"
+            ) from None
     if lo > hi:
         raise ValueError(f"{name}: low={lo} is above high={hi}")
     if positive and lo <= 0:

@@ -60,14 +60,22 @@ class TelephoneBand(_Augment):
                 f"< sample_rate/2 = {nyquist:g} Hz, got low_hz={low_hz}, high_hz={high_hz}, "
                 f"transition_hz={transition_hz}"
             )
-        self.low_hz, self.high_hz, self.sample_rate = float(low_hz), float(high_hz), int(sample_rate)
+        self.low_hz, self.high_hz, self.sample_rate = (
+            float(low_hz),
+            float(high_hz),
+            int(sample_rate),
+        )
         taps, beta = scipy.signal.kaiserord(stop_db, transition_hz / nyquist)
         taps |= 1  # odd length: a type-I FIR, linear phase with a whole-sample delay
         cutoffs = [low_hz - transition_hz / 2, high_hz + transition_hz / 2]
-        h = scipy.signal.firwin(taps, cutoffs, window=("kaiser", beta), pass_zero=False, fs=sample_rate)
+        h = scipy.signal.firwin(
+            taps, cutoffs, window=("kaiser", beta), pass_zero=False, fs=sample_rate
+        )
         self.register_buffer("fir", torch.as_tensor(h, dtype=torch.float32), persistent=False)
 
-    def _transform(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(
+        self, x: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         delay = (self.fir.shape[0] - 1) // 2
         return fft_convolve(x, self.fir, delay) * _valid_mask(x, lengths), lengths
 
@@ -128,7 +136,9 @@ class MuLaw(_Augment):
         self.sample_rate = int(sample_rate)
         self.codec_rate = int(codec_rate) if codec_rate is not None else self.sample_rate
 
-    def _transform(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(
+        self, x: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         n = x.shape[-1]
         mask = _valid_mask(x, lengths)
         low = resample_fft(x, self.sample_rate, self.codec_rate)
@@ -144,8 +154,9 @@ class MuLaw(_Augment):
 EQ_KINDS: tuple[str, ...] = ("peak", "low_shelf", "high_shelf")
 
 
-def biquad_coefficients(kind: torch.Tensor, f0: torch.Tensor, gain_db: torch.Tensor,
-                        q: torch.Tensor, sample_rate: int) -> tuple[torch.Tensor, torch.Tensor]:
+def biquad_coefficients(
+    kind: torch.Tensor, f0: torch.Tensor, gain_db: torch.Tensor, q: torch.Tensor, sample_rate: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Peaking / shelving biquads (RBJ Audio-EQ-Cookbook), vectorised over any shape.
 
     Parameters
@@ -172,9 +183,13 @@ def biquad_coefficients(kind: torch.Tensor, f0: torch.Tensor, gain_db: torch.Ten
     peak_b = torch.stack([1 + alpha * amp, -2 * cos, 1 - alpha * amp], -1)
     peak_a = torch.stack([1 + alpha / amp, -2 * cos, 1 - alpha / amp], -1)
     ap, am = amp + 1, amp - 1
-    low_b = amp[..., None] * torch.stack([ap - am * cos + root, 2 * (am - ap * cos), ap - am * cos - root], -1)
+    low_b = amp[..., None] * torch.stack(
+        [ap - am * cos + root, 2 * (am - ap * cos), ap - am * cos - root], -1
+    )
     low_a = torch.stack([ap + am * cos + root, -2 * (am + ap * cos), ap + am * cos - root], -1)
-    high_b = amp[..., None] * torch.stack([ap + am * cos + root, -2 * (am + ap * cos), ap + am * cos - root], -1)
+    high_b = amp[..., None] * torch.stack(
+        [ap + am * cos + root, -2 * (am + ap * cos), ap + am * cos - root], -1
+    )
     high_a = torch.stack([ap - am * cos + root, 2 * (am - ap * cos), ap - am * cos - root], -1)
     k = kind[..., None]
     b = torch.where(k == 0, peak_b, torch.where(k == 1, low_b, high_b))
@@ -183,12 +198,17 @@ def biquad_coefficients(kind: torch.Tensor, f0: torch.Tensor, gain_db: torch.Ten
 
 
 def _biquad_response(b: torch.Tensor, a: torch.Tensor, f_cycles: torch.Tensor) -> torch.Tensor:
-    """Complex response of biquads ``(..., 3)`` at frequencies in cycles/sample ``(F,)``: ``(..., F)``."""
-    z1 = torch.exp(-2j * math.pi * f_cycles)
-    powers = torch.stack([torch.ones_like(z1), z1, z1 * z1], -1)  # (F, 3)
-    num = (b[..., None, :].to(powers.dtype) * powers).sum(-1)
-    den = (a[..., None, :].to(powers.dtype) * powers).sum(-1)
-    return num / den
+    """Response ``(..., F)``, complex, of biquads ``(..., 3)`` at ``(F,)`` cycles per sample."""
+    w = 2 * math.pi * f_cycles.double()
+    cos1, sin1, cos2, sin2 = torch.cos(w), torch.sin(w), torch.cos(2 * w), torch.sin(2 * w)
+
+    def poly(c: torch.Tensor) -> torch.Tensor:
+        """``c0 + c1 e^{-jw} + c2 e^{-2jw}``, in real arithmetic (much faster than complex)."""
+        c = c.double()[..., None]
+        real = c[..., 0, :] + c[..., 1, :] * cos1 + c[..., 2, :] * cos2
+        return torch.complex(real, -(c[..., 1, :] * sin1 + c[..., 2, :] * sin2))
+
+    return poly(b) / poly(a)
 
 
 class RandomEQ(_Augment):
@@ -219,7 +239,8 @@ class RandomEQ(_Augment):
     Notes
     -----
     Pin it exactly with ranges of one value, e.g. a 6 dB bell at 1 kHz:
-    ``RandomEQ(gain_db=6, n_bands=1, freq_hz=1000, q=1, tilt_db_per_octave=0, kinds=("peak",), p=1)``.
+    ``RandomEQ(gain_db=6, n_bands=1, freq_hz=1000, q=1, tilt_db_per_octave=0, kinds=("peak",),
+    p=1)``.
 
     Notebook: 05_datasets_and_augmentation
     """
@@ -273,9 +294,13 @@ class RandomEQ(_Augment):
         """
         lo, hi = self.n_bands
         shape = (batch, hi)
-        count = lo + self._randint(torch.full((batch,), hi - lo + 1, dtype=torch.long, device=device))
+        count = lo + self._randint(
+            torch.full((batch,), hi - lo + 1, dtype=torch.long, device=device)
+        )
         table = torch.tensor([EQ_KINDS.index(k) for k in self.kinds], device=device)
-        kind = table[self._randint(torch.full(shape, len(self.kinds), dtype=torch.long, device=device))]
+        kind = table[
+            self._randint(torch.full(shape, len(self.kinds), dtype=torch.long, device=device))
+        ]
         freq = self._log_uniform(shape, *self.freq_hz, device)
         gain = self._uniform(shape, *self.gain_db, device)
         q = self._log_uniform(shape, *self.q, device)
@@ -288,14 +313,21 @@ class RandomEQ(_Augment):
 
         Notebook: 05_datasets_and_augmentation
         """
-        b, a = biquad_coefficients(settings["kind"], settings["freq_hz"], settings["gain_db"],
-                                   settings["q"], self.sample_rate)
+        b, a = biquad_coefficients(
+            settings["kind"],
+            settings["freq_hz"],
+            settings["gain_db"],
+            settings["q"],
+            self.sample_rate,
+        )
         h = _biquad_response(b, a, f_cycles).prod(dim=-2)  # (batch, F); ones when no bands
         octaves = torch.log2((f_cycles * self.sample_rate).clamp(min=50.0) / self.pivot_hz)
         tilt_db = settings["tilt"].double()[:, None] * octaves[None, :]
         return h * 10.0 ** (tilt_db / 20.0)
 
-    def _transform(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(
+        self, x: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         settings = self.design(x.shape[0], x.device)
         # room for the IIR tails: 0.5 s is > 20 time constants of a Q=4 bell at 50 Hz
         nfft = rfft_size(x.shape[-1] + self.sample_rate // 2)
@@ -303,5 +335,7 @@ class RandomEQ(_Augment):
         return y * _valid_mask(x, lengths), lengths
 
     def extra_repr(self) -> str:
-        return (f"gain_db={self.gain_db}, n_bands={self.n_bands}, freq_hz={self.freq_hz}, "
-                f"q={self.q}, tilt_db_per_octave={self.tilt}, kinds={self.kinds}, p={self.p}")
+        return (
+            f"gain_db={self.gain_db}, n_bands={self.n_bands}, freq_hz={self.freq_hz}, "
+            f"q={self.q}, tilt_db_per_octave={self.tilt}, kinds={self.kinds}, p={self.p}"
+        )

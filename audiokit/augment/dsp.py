@@ -64,8 +64,10 @@ def apply_response(x: torch.Tensor, response, nfft: int) -> torch.Tensor:
     return torch.fft.irfft(spec, nfft)[..., :n].to(x.dtype)
 
 
-def resample_fft(x: torch.Tensor, orig_sr: int, new_sr: int, n_out: int | None = None) -> torch.Tensor:
-    """Band-limited resampling of ``(B, n)`` from ``orig_sr`` to ``new_sr`` Hz in the Fourier domain.
+def resample_fft(
+    x: torch.Tensor, orig_sr: int, new_sr: int, n_out: int | None = None
+) -> torch.Tensor:
+    """Band-limited resampling of ``(B, n)`` from ``orig_sr`` to ``new_sr`` Hz, by FFT.
 
     The clip is zero-padded (so its end does not wrap onto its start) to a length whose duration is
     a whole number of samples at both rates, transformed, cut or zero-extended to the new rate's

@@ -1,4 +1,4 @@
-"""Augmentation chains from plain config dicts (what ``TrainConfig.augment`` holds), and ``preview``.
+"""Augmentation chains from plain config dicts (``TrainConfig.augment``), and ``preview``.
 
 Notebook: 06_pipeline_and_training_loop
 """
@@ -52,12 +52,19 @@ WAVEFORM_STRENGTH: dict[str, Callable[[float], dict]] = {
     "speed": lambda s: {"factors": (1 + 0.5 * s,)},
     "pitch": lambda s: {"semitones": (4 * s, 4 * s)},
     "shift": lambda s: {"max_shift_s": 0.3 * s, "mode": "zero"},
-    "placement": lambda s: {"max_lead_s": 0.5 * s, "min_lead_s": 0.5 * s,
-                            "max_trail_s": 1.0 * s, "min_trail_s": 1.0 * s},
+    "placement": lambda s: {
+        "max_lead_s": 0.5 * s,
+        "min_lead_s": 0.5 * s,
+        "max_trail_s": 1.0 * s,
+        "min_trail_s": 1.0 * s,
+    },
     "reverb": lambda s: {"rt60": (0.05 + 1.5 * s, 0.05 + 1.5 * s)},
     "noise": lambda s: {"snr_db": (30 - 30 * s, 30 - 30 * s), "kind": "pink"},
-    "eq": lambda s: {"gain_db": (-15 * s, 15 * s), "n_bands": (3, 3),
-                     "tilt_db_per_octave": (-3 * s, 3 * s)},
+    "eq": lambda s: {
+        "gain_db": (-15 * s, 15 * s),
+        "n_bands": (3, 3),
+        "tilt_db_per_octave": (-3 * s, 3 * s),
+    },
     "gain": lambda s: {"min_db": -24 * s, "max_db": -24 * s},
     "noise_floor": lambda s: {"level_db": (-100 + 70 * s, -100 + 70 * s)},
     "telephone": lambda s: {"low_hz": 100 + 200 * s, "high_hz": 6400 - 3000 * s},
@@ -93,7 +100,7 @@ def _takes_rate(cls: type) -> bool:
 def build_waveform_augment(
     config: dict | None, sample_rate: int = 16000, seed: int | None = None
 ) -> Compose:
-    """Waveform augmentation from a plain dict, e.g. ``{"gain": {"p": 0.5}, "noise": {"snr_db": [10, 30]}}``.
+    """Waveform augmentation from a dict: ``{"gain": {"p": 0.5}, "noise": {"snr_db": [10, 30]}}``.
 
     Keys (applied in the order of :data:`WAVEFORM_AUGMENTS`, whatever the dict order): ``speed``,
     ``pitch``, ``shift``, ``placement``, ``reverb``, ``noise``, ``eq``, ``gain``, ``noise_floor``,

@@ -86,7 +86,9 @@ class AddNoise(_Augment):
             return _pink(self._draw(torch.randn, (b, n), device))
         return self._excerpts(b, n, device)
 
-    def _transform(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(
+        self, x: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         b, n = x.shape
         mask = _valid_mask(x, lengths)
         count = mask.sum(-1).clamp(min=1.0)
@@ -136,7 +138,9 @@ class NoiseFloor(_Augment):
             raise ValueError(f"NoiseFloor: kind={kind!r}; choose 'white' or 'pink'")
         self.kind = kind
 
-    def _transform(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(
+        self, x: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         b, n = x.shape
         mask = _valid_mask(x, lengths)
         noise = self._draw(torch.randn, (b, n), x.device).to(x.dtype)

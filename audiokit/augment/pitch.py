@@ -66,11 +66,14 @@ class PitchShift(_Augment):
         """Pitch-shift ``(B, n)`` by frequency ratios ``(B,)`` (float64)."""
         n_fft, hop = self.n_fft, self.hop_length
         window = torch.hann_window(n_fft, device=x.device, dtype=x.dtype)
-        spec = torch.stft(x, n_fft, hop, window=window, center=True, pad_mode="constant",
-                          return_complex=True)
+        spec = torch.stft(
+            x, n_fft, hop, window=window, center=True, pad_mode="constant", return_complex=True
+        )
         mag, phase = spec.abs(), spec.angle().double()  # (B, F, T)
         bins, frames = spec.shape[-2], spec.shape[-1]
-        expected = 2 * math.pi * hop * torch.arange(bins, device=x.device, dtype=torch.float64) / n_fft
+        expected = (
+            2 * math.pi * hop * torch.arange(bins, device=x.device, dtype=torch.float64) / n_fft
+        )
         advance = _wrap(phase.diff(dim=-1) - expected[:, None]) + expected[:, None]  # (B, F, T-1)
         source = torch.arange(bins, device=x.device, dtype=torch.float64)[None, :] / ratio[:, None]
         inside = (source <= bins - 1).to(mag.dtype)
@@ -89,7 +92,9 @@ class PitchShift(_Augment):
         out = torch.polar(mag_out, out_phase.to(mag_out.dtype))
         return torch.istft(out, n_fft, hop, window=window, center=True, length=x.shape[-1])
 
-    def _transform(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(
+        self, x: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         steps = self._uniform((x.shape[0],), *self.semitones, x.device).double()
         mask = _valid_mask(x, lengths)
         y = self._shift(x, 2.0 ** (steps / 12.0)) * mask

@@ -1,4 +1,4 @@
-"""Rooms: convolution with synthetic or measured impulse responses, and the RT60 that describes them.
+"""Rooms: convolution with synthetic or measured impulse responses, and their RT60.
 
 Notebook: 05_datasets_and_augmentation
 """
@@ -82,7 +82,9 @@ class Reverb(_Augment):
         h[:, 0] = 1.0
         return h / h.norm(dim=-1, keepdim=True)
 
-    def _transform(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(
+        self, x: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.impulse_responses(x.shape[0], x.device)
         mask = _valid_mask(x, lengths)
         wet = fft_convolve(x, h) * mask

@@ -59,7 +59,9 @@ class SpecAugment(_Augment):
 
     time_dim = 1
 
-    def _transform(self, x: torch.Tensor, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(
+        self, x: torch.Tensor, frames: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         _, t, f = x.shape
         fmask = self._bands(self.freq_masks, self.freq_width, torch.full_like(frames, f), f)
         tmask = self._bands(self.time_masks, self.time_width, frames, t)

@@ -33,7 +33,9 @@ class Gain(_Augment):
             raise ValueError(f"Gain: min_db={min_db} is above max_db={max_db}")
         self.min_db, self.max_db = float(min_db), float(max_db)
 
-    def _transform(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(
+        self, x: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         db = self._uniform((x.shape[0],), self.min_db, self.max_db, x.device)
         return x * (10.0 ** (db / 20.0)).to(x.dtype)[:, None], lengths
 
@@ -45,7 +47,8 @@ class SpeedPerturb(_Augment):
     """Play each example faster or slower by a factor from ``factors`` (pitch changes too).
 
     Resampling is linear interpolation, vectorised over the batch; the output keeps the input's
-    number of samples (zero-padded or cut) and ``lengths`` become ``min(n, floor(length / factor))``.
+    number of samples (zero-padded or cut) and ``lengths`` become
+    ``min(n, floor(length / factor))``.
 
     Notebook: 05_datasets_and_augmentation
     """
@@ -62,7 +65,9 @@ class SpeedPerturb(_Augment):
             raise ValueError(f"SpeedPerturb: factors must be positive, got {factors}")
         self.factors = tuple(float(f) for f in factors)
 
-    def _transform(self, x: torch.Tensor, length: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(
+        self, x: torch.Tensor, length: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         b, n = x.shape
         table = torch.tensor(self.factors, device=x.device, dtype=torch.float64)
         pick = self._randint(torch.full((b,), len(self.factors), dtype=torch.long, device=x.device))
@@ -109,7 +114,9 @@ class TimeShift(_Augment):
         self.max_shift = round(float(max_shift_s) * sample_rate)
         self.mode = mode
 
-    def _transform(self, x: torch.Tensor, length: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(
+        self, x: torch.Tensor, length: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         b, n = x.shape
         m = self.max_shift
         shift = self._randint(torch.full((b,), 2 * m + 1, dtype=torch.long, device=x.device)) - m
@@ -151,9 +158,9 @@ class RandomPlacement(_Augment):
     Notes
     -----
     Pin a setting with ``min_lead_s = max_lead_s`` (and the same for trail): e.g.
-    ``RandomPlacement(0.25, 0.5, min_lead_s=0.25, min_trail_s=0.5, p=1.0)`` always adds 0.25 s before
-    and 0.5 s after. With ``lengths=None`` the returned lengths stay ``None``; the zeros that pad
-    the shorter results to the batch width are then more trailing silence.
+    ``RandomPlacement(0.25, 0.5, min_lead_s=0.25, min_trail_s=0.5, p=1.0)`` always adds 0.25 s
+    before and 0.5 s after. With ``lengths=None`` the returned lengths stay ``None``; the zeros
+    that pad the shorter results to the batch width are then more trailing silence.
 
     Notebook: 05_datasets_and_augmentation
     """
@@ -171,9 +178,13 @@ class RandomPlacement(_Augment):
     ) -> None:
         super().__init__(p, generator, seed)
         lead = _range("RandomPlacement lead (min_lead_s, max_lead_s)", (min_lead_s, max_lead_s))
-        trail = _range("RandomPlacement trail (min_trail_s, max_trail_s)", (min_trail_s, max_trail_s))
+        trail = _range(
+            "RandomPlacement trail (min_trail_s, max_trail_s)", (min_trail_s, max_trail_s)
+        )
         if lead[0] < 0 or trail[0] < 0:
-            raise ValueError(f"RandomPlacement: silence must be >= 0 s, got lead={lead}, trail={trail}")
+            raise ValueError(
+                f"RandomPlacement: silence must be >= 0 s, got lead={lead}, trail={trail}"
+            )
         self.sample_rate = int(sample_rate)
         self.lead = tuple(round(s * self.sample_rate) for s in lead)
         self.trail = tuple(round(s * self.sample_rate) for s in trail)
@@ -182,7 +193,9 @@ class RandomPlacement(_Augment):
         lo, hi = span
         return lo + self._randint(torch.full((b,), hi - lo + 1, dtype=torch.long, device=device))
 
-    def _transform(self, x: torch.Tensor, length: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _transform(
+        self, x: torch.Tensor, length: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         b, n = x.shape
         lead = self._samples(b, self.lead, x.device)
         trail = self._samples(b, self.trail, x.device)
