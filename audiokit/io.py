@@ -28,6 +28,7 @@ __all__ = [
     "resample",
     "save",
     "to_mono",
+    "trim_silence",
 ]
 
 #: File extensions the kit recognises as audio (all decoded by libsndfile through soundfile).
@@ -404,3 +405,30 @@ def fix_length(
     else:
         raise ValueError(f"unknown mode {mode!r}; choose 'pad', 'crop' or 'random_crop'")
     return y[..., start : start + n]
+
+
+def trim_silence(y: np.ndarray, sr: int, top_db: float = 40.0, margin_s: float = 0.02,
+                 frame_length: int = 512, hop_length: int = 128) -> np.ndarray:
+    """Cut the quiet start and end of a clip, keeping ``margin_s`` seconds around the sound.
+
+    The rule the shipped datasets were built with (``data/make_datasets.py``; margin 0.02 s for
+    spoken digits, 0.002 s for drum hits), so inference can treat audio as the training clips
+    were made: ``librosa.effects.trim`` keeps the first to the last frame whose RMS is within
+    ``top_db`` dB of the loudest frame (centred frames of ``frame_length`` samples, ``hop_length``
+    apart), widened by ``round(margin_s * sr)`` samples each side. ``y`` is ``(n,)`` or
+    ``(channels, n)``, ``sr`` in Hz. Returns a view; empty or all-quiet input comes back
+    unchanged, never emptied.
+
+    Notebook: 05_datasets_and_augmentation
+    """
+    import librosa  # lazily: slow to import
+
+    y = np.asarray(y)
+    if y.shape[-1] == 0:
+        return y
+    _, (start, end) = librosa.effects.trim(y, top_db=top_db, frame_length=int(frame_length),
+                                           hop_length=int(hop_length))
+    if end <= start:
+        return y
+    margin = round(margin_s * sr)
+    return y[..., max(0, int(start) - margin): min(y.shape[-1], int(end) + margin)]

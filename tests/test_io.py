@@ -192,3 +192,71 @@ def test_normalize_loudness():
     z = io.normalize_loudness(y, target_db=-20)
     assert 20 * np.log10(np.sqrt(np.mean(z.astype(np.float64) ** 2))) == pytest.approx(-20, abs=1e-3)
     assert np.all(io.normalize_loudness(np.zeros(10)) == 0)
+
+
+# -- trim_silence ----------------------------------------------------------------------------
+
+TRIM_HOP, TRIM_FRAME = 128, 512
+
+
+def _make_datasets_module():
+    """data/make_datasets.py, whose trim_silence cut the shipped clips (the reference rule)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "make_datasets.py"
+    spec = importlib.util.spec_from_file_location("make_datasets", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # its dataclasses look their module up there
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("margin_s", [0.02, 0.002])  # spoken digits, drum hits
+def test_trim_silence_is_the_rule_the_datasets_were_built_with(margin_s):
+    ref = _make_datasets_module()
+    rng = np.random.default_rng(5)
+    for k in range(6):  # noise bursts of random length and place in quiet noise at 16 kHz
+        y = (1e-4 * rng.standard_normal(16000)).astype(np.float32)
+        a = int(rng.integers(0, 8000))
+        y[a: a + int(rng.integers(200, 6000))] += 0.3 * rng.standard_normal(1).astype(np.float32)
+        y[a: a + 2000] *= np.float32(1 + k)
+        got = io.trim_silence(y, 16000, top_db=40, margin_s=margin_s)
+        want = ref.trim_silence(y, top_db=40, margin_s=margin_s)
+        np.testing.assert_array_equal(got, want)
+
+
+def test_trim_silence_recovers_a_padded_clip():
+    sr, margin = 16000, 320  # 0.02 s at 16 kHz
+    t = np.arange(6400) / sr
+    clip = (0.3 * np.sin(2 * np.pi * 2500 * t + 0.5)).astype(np.float32)  # loud from sample 0
+    onset = 4000  # 0.25 s of silence before, 0.5 s after
+    y = np.concatenate([np.zeros(onset, np.float32), clip, np.zeros(8000, np.float32)])
+    out = io.trim_silence(y, sr)
+    # out is a view of y: where it starts and ends in y
+    start = (out.ctypes.data - y.ctypes.data) // y.itemsize
+    end = start + len(out)
+    assert np.array_equal(out, y[start:end])
+    # The first loud frame is the first centred 512-sample frame that overlaps the clip: its
+    # centre (a multiple of the hop) lies in (onset - 256, onset - 128], so the cut is
+    # margin + [hop, frame/2) before the onset; symmetrically the end is
+    # margin + [frame/2, frame/2 + hop) after the clip.
+    lead, tail = onset - start, end - (onset + len(clip))
+    assert margin + TRIM_HOP <= lead < margin + TRIM_FRAME // 2
+    assert margin + TRIM_FRAME // 2 <= tail < margin + TRIM_FRAME // 2 + TRIM_HOP
+    assert (lead, tail) == (480, 672)  # the values for this onset (4000 = 31 hops + 32 samples)
+    assert np.array_equal(out[lead: lead + len(clip)], clip)
+
+
+def test_trim_silence_keeps_what_it_cannot_trim():
+    empty = np.zeros(0, np.float32)
+    assert io.trim_silence(empty, 16000).shape == (0,)
+    zeros = np.zeros(1000, np.float32)  # all quiet: nothing is above "40 dB below the loudest"
+    assert len(io.trim_silence(zeros, 16000)) == 1000
+    loud = _tone(4000)[0]
+    assert len(io.trim_silence(loud, 16000)) == 4000
+    stereo = np.concatenate([np.zeros((2, 3000), np.float32), _tone(4000, channels=2),
+                             np.zeros((2, 3000), np.float32)], axis=1)
+    out = io.trim_silence(stereo, 16000, margin_s=0.0)
+    assert out.shape[0] == 2 and 4000 <= out.shape[1] < 4000 + 2 * (TRIM_FRAME // 2 + TRIM_HOP)
