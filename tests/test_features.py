@@ -326,9 +326,11 @@ def test_buffers_follow_the_module():
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
-@pytest.mark.parametrize("kind", ["log_mel", "fbank"])
-def test_cuda_matches_cpu(kind):
-    fe = FeatureExtractor(kind, normalize="cmn")
+@pytest.mark.parametrize(
+    ("kind", "pad_mode"), [("log_mel", "constant"), ("fbank", "constant"), ("log_mel", "reflect")]
+)
+def test_cuda_matches_cpu(kind, pad_mode):
+    fe = FeatureExtractor(kind, normalize="cmn", pad_mode=pad_mode)
     x = torch.randn(4, 16000) * 0.1
     lengths = torch.tensor([16000, 9000, 4000, 12000])
     cpu, n_cpu = fe(x, lengths), fe.frame_lengths(lengths)
