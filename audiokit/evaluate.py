@@ -169,6 +169,7 @@ def evaluate(
     device: str = "auto",
     split: str = "test",
     num_workers: int = 0,
+    trim="auto",
 ) -> EvalResult:
     """Score a checkpoint on a dataset at full clip length.
 
@@ -183,6 +184,10 @@ def evaluate(
         Clips per forward pass.
     device : str
         ``"auto"``, ``"cpu"``, ``"cuda"`` ...
+    trim : "auto", None, bool or dict
+        Silence trimming of each clip, as for :class:`audiokit.predict.Predictor`: ``"auto"``
+        applies the checkpoint's ``preprocess["trim"]`` rule (none for a
+        ``(model, extractor, classes)`` tuple), ``None`` none, a dict overrides.
 
     Returns
     -------
@@ -190,13 +195,13 @@ def evaluate(
 
     Notebook: 06_pipeline_and_training_loop
     """
-    model, extractor, classes, dataset, dev = _prepare(checkpoint, dataset, device, split)
+    model, extractor, classes, dataset, dev, rule = _prepare(checkpoint, dataset, device, split, trim)
     if list(dataset.classes) != list(classes):
         raise ValueError(
             f"dataset classes {list(dataset.classes)} differ from the checkpoint's {list(classes)}")
     probs, targets = [], []
     for feats, flen, labels in _feature_batches(model, extractor, dataset, batch_size, dev,
-                                                num_workers):
+                                                num_workers, rule):
         logits = model(feats, flen)
         probs.append(torch.softmax(logits.float(), dim=1).cpu())
         targets.append(labels)
@@ -219,7 +224,7 @@ def pad_to_one_frame(waves: torch.Tensor, extractor) -> torch.Tensor:
 
 @torch.inference_mode()
 def embeddings(checkpoint, dataset, batch_size: int = 32, device: str = "auto",
-               split: str = "test") -> tuple[np.ndarray, np.ndarray]:
+               split: str = "test", trim="auto") -> tuple[np.ndarray, np.ndarray]:
     """The model's embedding (``model.embed``: the vector before the classifier) of every clip.
 
     Parameters
@@ -228,6 +233,8 @@ def embeddings(checkpoint, dataset, batch_size: int = 32, device: str = "auto",
         As for :func:`evaluate`.
     dataset : AudioDataset or str
         The clips (full length, padding masked), or a data spec.
+    trim : "auto", None, bool or dict
+        Silence trimming of each clip, as for :func:`evaluate`.
 
     Returns
     -------
@@ -236,38 +243,47 @@ def embeddings(checkpoint, dataset, batch_size: int = 32, device: str = "auto",
 
     Notebook: 07_tdnn
     """
-    model, extractor, _, dataset, dev = _prepare(checkpoint, dataset, device, split)
+    model, extractor, _, dataset, dev, rule = _prepare(checkpoint, dataset, device, split, trim)
     out, targets = [], []
-    for feats, flen, labels in _feature_batches(model, extractor, dataset, batch_size, dev):
+    for feats, flen, labels in _feature_batches(model, extractor, dataset, batch_size, dev,
+                                                trim=rule):
         out.append(model.embed(feats, flen).float().cpu())
         targets.append(labels)
     return torch.cat(out).numpy(), torch.cat(targets).numpy()
 
 
-def _prepare(checkpoint, dataset, device: str, split: str):
-    """Resolve the device, the (model, extractor, classes) and the dataset of an evaluation."""
-    from audiokit.train import build_from_checkpoint, resolve_device
+def _prepare(checkpoint, dataset, device: str, split: str, trim="auto"):
+    """Resolve the device, the (model, extractor, classes), the dataset and the trim rule."""
+    from audiokit.preprocess import trim_rule
+    from audiokit.train import build_from_checkpoint, load_checkpoint, resolve_device
 
     dev = resolve_device(device)
+    ck = None
     if isinstance(checkpoint, tuple):
         model, extractor, classes = checkpoint
         model, extractor = model.to(dev).eval(), extractor.to(dev).eval()
     else:
-        model, extractor, classes = build_from_checkpoint(checkpoint, device=dev)
+        ck = checkpoint if isinstance(checkpoint, dict) else load_checkpoint(checkpoint)
+        model, extractor, classes = build_from_checkpoint(ck, device=dev)
     if isinstance(dataset, (str, Path)):
         dataset = dataset_from_spec(str(dataset), extractor.sample_rate, split=split)
     if int(dataset.sample_rate) != int(extractor.sample_rate):
         raise ValueError(f"dataset sample rate {dataset.sample_rate} Hz differs from the model's "
                          f"{extractor.sample_rate} Hz; load the data with sample_rate="
                          f"{extractor.sample_rate}")
-    return model, extractor, classes, dataset, dev
+    return model, extractor, classes, dataset, dev, trim_rule(ck, trim)
 
 
-def _feature_batches(model, extractor, dataset, batch_size: int, dev, num_workers: int = 0):
-    """Yield ``(features, frame_lengths, labels)`` of full-length clips, padding masked."""
+def _feature_batches(model, extractor, dataset, batch_size: int, dev, num_workers: int = 0,
+                     trim: dict | None = None):
+    """Yield ``(features, frame_lengths, labels)`` of full-length clips (each trimmed by the
+    ``trim`` rule first, if any), padding masked."""
     from audiokit import datasets as D
+    from audiokit.preprocess import TrimCollate
 
     collate = D.Collate(None, mode="full", sample_rate=dataset.sample_rate)
+    if trim is not None:
+        collate = TrimCollate(collate, trim, dataset.sample_rate)
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False,
                                          collate_fn=collate, num_workers=num_workers,
                                          pin_memory=dev.type == "cuda")

@@ -1,27 +1,33 @@
-"""Use a trained checkpoint: classify files or arrays, sliding-window timelines, export.
+"""Use a trained checkpoint: classify files, folders or arrays, sliding-window timelines, live streams.
 
-:class:`Predictor` rebuilds the exact ``FeatureExtractor`` saved in the checkpoint, cuts long
-inputs into windows (``window_s`` / ``hop_s`` seconds), batches windows in bounded batches under
-``torch.inference_mode()`` and averages window probabilities per file. :func:`export` wraps
-feature front-end + model into one graph that takes waveforms (ONNX or ``torch.export``).
+:class:`Predictor` rebuilds the exact ``FeatureExtractor`` saved in the checkpoint, trims each
+input's silent ends by the rule its training clips were cut with (``trim="auto"``, see
+:mod:`audiokit.preprocess`), cuts long inputs into windows (``window_s`` / ``hop_s`` seconds),
+batches windows in bounded batches under ``torch.inference_mode()`` and averages window
+probabilities per input. :func:`export` (from :mod:`audiokit.export`) wraps feature front-end +
+model into one graph that takes waveforms.
 
 Notebook: 15_inference_and_deployment
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import logging
-
 import os
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["Predictor", "WaveformClassifier", "export", "frame_windows"]
+from audiokit.export import WaveformClassifier, export
+from audiokit.io import AudioError
+from audiokit.preprocess import TRIM_DEFAULTS, apply_trim, is_silent, trim_rule
+from audiokit.sources import expand_inputs
+from audiokit.streaming import StreamResult, as_mono, rolling_windows
+
+__all__ = ["Prediction", "Predictor", "StreamResult", "WaveformClassifier", "export",
+           "frame_windows"]
 
 UNKNOWN = "unknown"
 
@@ -42,20 +48,48 @@ def frame_windows(n: int, window: int, hop: int) -> list[int]:
     return starts
 
 
-class WaveformClassifier(torch.nn.Module):
-    """``FeatureExtractor`` + model in one module: waveforms ``(B, samples)`` -> logits ``(B, C)``.
+@dataclass
+class Prediction(Sequence):
+    """The result for one input of :meth:`Predictor.predict_many`.
+
+    It is also the ranked list of ``(label, probability)`` itself (``res[0]`` is the best), so
+    code written for a plain list keeps working.
+
+    Attributes
+    ----------
+    path : str or None
+        The file (``None`` for an array input).
+    top : list of (str, float)
+        Top-k labels, most probable first (empty when ``error`` is set).
+    probs : np.ndarray or None
+        Mean class probabilities over the windows, shape (C,).
+    error : str or None
+        Why the input could not be classified (names the file).
 
     Notebook: 15_inference_and_deployment
     """
 
-    def __init__(self, extractor: torch.nn.Module, model: torch.nn.Module) -> None:
-        super().__init__()
-        self.extractor = extractor
-        self.model = model
+    path: str | None
+    top: list = field(default_factory=list)
+    probs: np.ndarray | None = None
+    error: str | None = None
 
-    def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
-        feats = self.extractor(waveforms, None)
-        return self.model(feats, None)
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def __getitem__(self, i):
+        return self.top[i]
+
+    def __len__(self) -> int:
+        return len(self.top)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"file", "predictions": [{"label", "prob"}]}``, or ``{"file", "error"}``."""
+        if self.error is not None:
+            return {"file": self.path, "error": self.error}
+        return {"file": self.path,
+                "predictions": [{"label": lab, "prob": round(p, 6)} for lab, p in self.top]}
 
 
 class Predictor:
@@ -76,19 +110,25 @@ class Predictor:
     threshold : float, optional
         Open-set rejection: when the top probability is below it, ``predict`` puts
         ``("unknown", top_prob)`` first.
+    trim : "auto", None, bool or dict
+        Silence trimming of each input before windowing: ``"auto"`` applies the checkpoint's
+        ``preprocess["trim"]`` rule (none for checkpoints without one), ``None`` / ``False``
+        none, a dict of :func:`audiokit.io.trim_silence` arguments overrides. The rule in force
+        is :attr:`trim`.
 
     Notebook: 15_inference_and_deployment
     """
 
     def __init__(self, checkpoint, device: str = "auto", window_s: float | None = None,
                  hop_s: float | None = None, batch_size: int = 32,
-                 threshold: float | None = None) -> None:
+                 threshold: float | None = None, trim: Any = "auto") -> None:
         from audiokit.train import build_from_checkpoint, load_checkpoint, resolve_device
 
         ck = checkpoint if isinstance(checkpoint, dict) else load_checkpoint(checkpoint)
         self.device = resolve_device(device)
         self.model, self.extractor, self.classes = build_from_checkpoint(ck, device=self.device)
         self.sample_rate = int(self.extractor.sample_rate)
+        self.trim: dict | None = trim_rule(ck, trim)
         train_duration = float(ck.get("config", {}).get("duration", 1.0))
         self.window_s = float(window_s) if window_s else train_duration
         self.hop_s = float(hop_s) if hop_s else self.window_s / 2
@@ -112,23 +152,26 @@ class Predictor:
         return max(1, round(self.hop_s * self.sample_rate))
 
     def _load(self, x, sr: int | None) -> np.ndarray:
+        """A file or array -> contiguous float32 mono samples at the model's rate (untrimmed)."""
         from audiokit import io
 
         if isinstance(x, (str, os.PathLike)):
             y, _ = io.load(x, sr=self.sample_rate)
-            return y
-        y = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
-        y = y.astype(np.float32, copy=False)
-        if y.ndim == 2:
-            y = io.to_mono(y)
-        if y.ndim != 1 or y.size == 0:
-            raise ValueError(f"expected a mono waveform (samples,) or (channels, samples), got {y.shape}")
+            return np.ascontiguousarray(y)
+        y = as_mono(x)
         if sr is None:
             raise ValueError(f"an array input needs its sample rate: predict(y, sr=...) "
                              f"(the model expects {self.sample_rate} Hz)")
         if int(sr) != self.sample_rate:
             y = io.resample(y, int(sr), self.sample_rate)
-        return y
+        return np.ascontiguousarray(y)
+
+    def _prepare(self, x, sr: int | None) -> tuple[np.ndarray, int]:
+        """Loaded and trimmed samples, and the sample where they start in the loaded input."""
+        y = self._load(x, sr)
+        t = apply_trim(y, self.sample_rate, self.trim)
+        # trim_silence returns a slice of y: its start is its offset in y's buffer
+        return t, (t.ctypes.data - y.ctypes.data) // y.itemsize if t.size else 0
 
     def _windows(self, y: np.ndarray) -> tuple[list[np.ndarray], list[int]]:
         starts = frame_windows(len(y), self.window, self.hop)
@@ -167,8 +210,8 @@ class Predictor:
     # -- public ------------------------------------------------------------------------------
 
     def probabilities(self, x, sr: int | None = None) -> np.ndarray:
-        """Mean class probabilities over the windows of one input, shape (C,)."""
-        chunks, _ = self._windows(self._load(x, sr))
+        """Mean class probabilities over the windows of one (trimmed) input, shape (C,)."""
+        chunks, _ = self._windows(self._prepare(x, sr)[0])
         return self._probs(chunks).mean(axis=0)
 
     def predict(self, x, sr: int | None = None, top_k: int = 3) -> list[tuple[str, float]]:
@@ -193,129 +236,137 @@ class Predictor:
         """
         return self._top(self.probabilities(x, sr), top_k)
 
-    def predict_many(self, inputs: Iterable, sr: int | None = None,
-                     top_k: int = 3) -> list[list[tuple[str, float]]]:
-        """``predict`` for many inputs, windows from several files batched together.
+    def predict_many(self, inputs: Iterable, sr: int | None = None, top_k: int = 3,
+                     on_error: str = "raise") -> list[Prediction]:
+        """``predict`` for many files, folders, glob patterns or arrays, batched together.
+
+        Parameters
+        ----------
+        inputs : iterable of path, pattern or array
+            Folders give their audio files (recursive, sorted), patterns their matches
+            (:func:`audiokit.sources.expand_inputs`).
+        sr : int, optional
+            Sample rate of array inputs in Hz.
+        top_k : int
+        on_error : {"raise", "skip"}
+            ``"raise"``: the first input that cannot be read raises its error (naming it).
+            ``"skip"``: it becomes a :class:`Prediction` with ``error`` set and the others are
+            still classified; ``[r for r in res if not r.ok]`` lists the failures.
+
+        Returns
+        -------
+        list of Prediction
+            One per file, in input order (folders and patterns expanded in place).
+
+        Notebook: 15_inference_and_deployment
+        """
+        return list(self.iter_predictions(inputs, sr=sr, top_k=top_k, on_error=on_error))
+
+    def iter_predictions(self, inputs: Iterable, sr: int | None = None, top_k: int = 3,
+                         on_error: str = "raise") -> Iterator[Prediction]:
+        """:meth:`predict_many` as a generator: results come as soon as their batch is done.
 
         At most ``batch_size`` windows (plus one file's windows) are held at a time, so memory
         does not grow with the number of files.
 
         Notebook: 15_inference_and_deployment
         """
-        results: list = []
-        pending: list[tuple[int, list[np.ndarray]]] = []
+        if on_error not in ("raise", "skip"):
+            raise ValueError(f"on_error={on_error!r}: choose 'raise' or 'skip'")
+        pending: list[tuple[Prediction, list[np.ndarray]]] = []
         n_pending = 0
-
-        def flush() -> None:
-            nonlocal pending, n_pending
-            if not pending:
-                return
-            flat = [c for _, cs in pending for c in cs]
-            probs = self._probs(flat)
-            k = 0
-            for idx, cs in pending:
-                results[idx] = self._top(probs[k: k + len(cs)].mean(axis=0), top_k)
-                k += len(cs)
-            pending, n_pending = [], 0
-
-        for x in inputs:
-            chunks, _ = self._windows(self._load(x, sr))
-            results.append(None)
-            pending.append((len(results) - 1, chunks))
+        for i, (name, x, error) in enumerate(expand_inputs(inputs)):
+            chunks: list[np.ndarray] = []
+            if error is None:
+                try:
+                    chunks = self._windows(self._prepare(x, sr)[0])[0]
+                except (AudioError, OSError, ValueError) as exc:  # unreadable / bad input
+                    error = exc
+            if error is not None and on_error == "raise":
+                raise error
+            pending.append((Prediction(name, error=_message(name, i, error)), chunks))
             n_pending += len(chunks)
             if n_pending >= self.batch_size:
-                flush()
-        flush()
-        return results
+                yield from self._flush(pending, top_k)
+                pending, n_pending = [], 0
+        yield from self._flush(pending, top_k)
+
+    def _flush(self, pending: list[tuple[Prediction, list[np.ndarray]]],
+               top_k: int) -> Iterator[Prediction]:
+        probs = self._probs([c for _, cs in pending for c in cs])
+        k = 0
+        for res, cs in pending:
+            if cs:
+                res.probs = probs[k: k + len(cs)].mean(axis=0)
+                res.top = self._top(res.probs, top_k)
+                k += len(cs)
+            yield res
 
     def timeline(self, x, sr: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Class probabilities of each sliding window, for a timeline plot.
+        """Class probabilities of each sliding window of the (end-trimmed) input.
 
         Returns
         -------
         times_s : np.ndarray, shape (n_windows,)
-            Centre of each window in seconds.
+            Centre of each window in seconds from the start of the untrimmed input.
         probs : np.ndarray, shape (n_windows, C)
 
         Notebook: 15_inference_and_deployment
         """
-        y = self._load(x, sr)
+        y, offset = self._prepare(x, sr)
         chunks, starts = self._windows(y)
-        centres = [(s + len(c) / 2) / self.sample_rate for s, c in zip(starts, chunks)]
+        centres = [(offset + s + len(c) / 2) / self.sample_rate for s, c in zip(starts, chunks)]
         return np.asarray(centres, dtype=np.float64), self._probs(chunks)
+
+    def stream(self, chunks: Iterable, sr: int | None = None, top_k: int = 3,
+               silence_db: float = -60.0) -> Iterator[StreamResult]:
+        """Classify a live stream: a rolling window over successive chunks of audio.
+
+        Every ``hop_s`` seconds of new audio, the last ``window_s`` seconds (fewer at the very
+        start) are resampled to the model's rate, checked against the silence floor, trimmed by
+        :attr:`trim` and classified.
+
+        Parameters
+        ----------
+        chunks : iterable of np.ndarray or torch.Tensor
+            Successive pieces of one signal, any sizes, ``(n,)`` or ``(channels, n)``.
+        sr : int, optional
+            Their sample rate in Hz (default the model's).
+        top_k : int
+        silence_db : float
+            A window whose loudest frame is below this RMS level (dBFS) yields
+            ``StreamResult(silent=True)`` instead of a guess.
+
+        Yields
+        ------
+        StreamResult
+            ``time_s`` = end of the window in seconds since the first chunk.
+
+        Notebook: 15_inference_and_deployment, 18_record_yourself
+        """
+        from audiokit import io
+
+        sr = int(sr or self.sample_rate)
+        frames = self.trim or TRIM_DEFAULTS
+        for end, y in rolling_windows(chunks, max(1, round(self.window_s * sr)),
+                                      max(1, round(self.hop_s * sr))):
+            if sr != self.sample_rate:
+                y = io.resample(y, sr, self.sample_rate)
+            if is_silent(y, silence_db, frames["frame_length"], frames["hop_length"]):
+                yield StreamResult(end / sr, silent=True)
+                continue
+            p = self._probs([apply_trim(y, self.sample_rate, self.trim)])[0]
+            yield StreamResult(end / sr, self._top(p, top_k), p)
 
     def __repr__(self) -> str:
         return (f"Predictor({len(self.classes)} classes, {self.sample_rate} Hz, window {self.window_s} s, "
-                f"hop {self.hop_s} s, device {self.device})")
+                f"hop {self.hop_s} s, trim {self.trim}, device {self.device})")
 
 
-def export(checkpoint, out: str | os.PathLike, example_seconds: float | None = None,
-           opset: int = 18) -> Path:
-    """Export feature front-end + model as one graph taking waveforms ``(B, samples)`` -> logits.
-
-    Parameters
-    ----------
-    checkpoint : path or checkpoint dict
-    out : path
-        ``*.onnx`` (``torch.onnx.export``, dynamic batch and length axes) or ``*.pt2``
-        (``torch.export.save``, dynamic batch and length).
-    example_seconds : float, optional
-        Length of the example input used for tracing; default the training duration.
-    opset : int
-        ONNX opset version.
-
-    Returns
-    -------
-    pathlib.Path
-        The written file (written to a temp name, then renamed).
-
-    Notebook: 15_inference_and_deployment
-    """
-    from audiokit.train import build_from_checkpoint, load_checkpoint
-
-    out = Path(out)
-    suffix = out.suffix.lower()
-    if suffix not in (".onnx", ".pt2"):
-        raise ValueError(f"{out}: export format must be .onnx or .pt2")
-    ck = checkpoint if isinstance(checkpoint, dict) else load_checkpoint(checkpoint)
-    model, extractor, _ = build_from_checkpoint(ck, device="cpu")
-    wrapper = WaveformClassifier(extractor, model).eval()
-    seconds = example_seconds or float(ck.get("config", {}).get("duration", 1.0))
-    n = max(int(seconds * extractor.sample_rate), extractor.win_length * 4)
-    example = torch.randn(2, n) * 0.1
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
-    batch = torch.export.Dim("batch", min=1, max=1024)
-    samples = torch.export.Dim("samples", min=extractor.win_length * 2, max=extractor.sample_rate * 600)
-    try:
-        if suffix == ".onnx":
-            with _quiet_onnx_logs():
-                torch.onnx.export(
-                    wrapper, (example,), str(tmp), input_names=["waveforms"],
-                    output_names=["logits"], dynamic_shapes={"waveforms": {0: batch, 1: samples}},
-                    opset_version=opset, dynamo=True, external_data=False, verbose=False,
-                )
-        else:
-            auto = torch.export.Dim.AUTO  # let export find the ranges the graph supports
-            ep = torch.export.export(wrapper, (example,),
-                                     dynamic_shapes={"waveforms": {0: auto, 1: auto}})
-            torch.export.save(ep, str(tmp))
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return out
-
-
-@contextlib.contextmanager
-def _quiet_onnx_logs():
-    """Silence the exporter's progress lines and its "torchvision is not installed" warnings
-    (irrelevant here) while keeping errors."""
-    logger = logging.getLogger("torch.onnx")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            yield
-    finally:
-        logger.setLevel(level)
+def _message(name: str | None, index: int, error: Exception | None) -> str | None:
+    """The error's text, naming the input (the file, or "item #i" of the results for an array)."""
+    if error is None:
+        return None
+    msg = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    label = name if name is not None else f"item #{index}"
+    return msg if label in msg else f"{label}: {msg}"

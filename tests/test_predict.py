@@ -102,3 +102,201 @@ def test_pt2_export_runs(ckpt, tmp_path):
     with torch.inference_mode():
         ref = WaveformClassifier(extractor, model).eval()(x)
     assert torch.allclose(ep.module()(x), ref, atol=1e-4)
+
+
+# -- many files, errors ----------------------------------------------------------------------
+
+TRIM = {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512, "hop_length": 128}
+
+
+@pytest.fixture(scope="module")
+def ck_trim(ckpt) -> dict:
+    """The fixture checkpoint with the trimming rule of the spoken digits in "preprocess" (set
+    here in case the training side does not write it yet)."""
+    ck = train.load_checkpoint(ckpt)
+    ck["preprocess"] = {"trim": dict(TRIM)}
+    return ck
+
+
+def silence(seconds: float, sr: int = 16000) -> np.ndarray:
+    return np.zeros(round(seconds * sr), np.float32)
+
+
+def test_predict_many_raise_and_skip(ckpt, tmp_path):
+    from audiokit.io import AudioError
+    from audiokit.predict import Prediction
+
+    p = Predictor(ckpt, device="cpu", batch_size=3)
+    (tmp_path / "dir" / "deep").mkdir(parents=True)
+    sf.write(tmp_path / "dir" / "b.wav", tone(2500, 0.5), 16000)
+    sf.write(tmp_path / "dir" / "deep" / "a.wav", tone(400, 0.5), 16000)
+    sf.write(tmp_path / "good.wav", tone(450, 0.7), 16000)
+    (tmp_path / "broken.wav").write_bytes(b"RIFF....WAVEfmt nonsense")
+    inputs = [tmp_path / "good.wav", tmp_path / "broken.wav", tmp_path / "dir",
+              tone(2200, 0.4), tmp_path / "gone.flac", np.zeros((2, 3, 4))]
+    with pytest.raises(AudioError, match="broken.wav"):
+        p.predict_many(inputs, sr=16000)
+    res = p.predict_many(inputs, sr=16000, top_k=1, on_error="skip")
+    assert all(isinstance(r, Prediction) for r in res)
+    assert [r.path for r in res] == [str(tmp_path / "good.wav"), str(tmp_path / "broken.wav"),
+                                     str(tmp_path / "dir" / "b.wav"),
+                                     str(tmp_path / "dir" / "deep" / "a.wav"), None,
+                                     str(tmp_path / "gone.flac"), None]
+    assert [r.top[0][0] if r.ok else "ERR" for r in res] == ["low", "ERR", "high", "low", "high",
+                                                             "ERR", "ERR"]
+    errors = [(r.path, r.error) for r in res if not r.ok]
+    assert "broken.wav: not a valid WAV file" in errors[0][1]
+    assert errors[1][1] == f"{tmp_path / 'gone.flac'}: no such file or folder"
+    assert errors[2][1].startswith("item #6: expected a mono waveform")
+    for r in res:  # each good result is what predict() says for that input alone
+        if r.ok and r.path is not None:
+            one = p.probabilities(r.path)
+            np.testing.assert_allclose(r.probs, one, atol=1e-5)  # batch vs alone: float op order
+            assert r[0] == r.top[0] and len(r) == 1  # a Prediction is also its top-k list
+    assert res[1].to_dict() == {"file": str(tmp_path / "broken.wav"), "error": res[1].error}
+    with pytest.raises(ValueError, match="on_error"):
+        p.predict_many([], on_error="ignore")
+
+
+# -- trimming --------------------------------------------------------------------------------
+
+
+def test_trim_rule_comes_from_the_checkpoint(ckpt, ck_trim):
+    old = {k: v for k, v in ck_trim.items() if k != "preprocess"}
+    assert Predictor(old, device="cpu").trim is None  # old checkpoints: no trimming
+    assert Predictor(ck_trim, device="cpu").trim == TRIM
+    assert Predictor(ck_trim, device="cpu", trim=None).trim is None
+    assert Predictor(ck_trim, device="cpu", trim=False).trim is None
+    assert Predictor({**ck_trim, "preprocess": {"trim": None}}, device="cpu").trim is None
+    assert Predictor(ck_trim, device="cpu", trim={"margin_s": 0.002}).trim == {**TRIM, "margin_s": 0.002}
+    assert "trim {'top_db': 40.0" in repr(Predictor(ck_trim, device="cpu"))
+    with pytest.raises(ValueError, match="unknown key.*top_dB"):
+        Predictor(ck_trim, device="cpu", trim={"top_dB": 30})
+    with pytest.raises(ValueError, match="trim='yes'"):
+        Predictor(ck_trim, device="cpu", trim="yes")
+
+
+@pytest.mark.parametrize("f_hz", [2500, 400])
+def test_trimmed_prediction_ignores_the_silence_around_a_clip(ck_trim, f_hz):
+    from audiokit import io
+
+    sr, hop = 16000, TRIM["hop_length"]
+    clip = np.concatenate([silence(0.05), tone(f_hz, 0.4), silence(0.05)])  # as a recording has
+    p = Predictor(ck_trim, device="cpu")
+    p_none = Predictor(ck_trim, device="cpu", trim=None)
+
+    # Pads that are whole hops (31 and 63 hops, 0.248 s and 0.504 s): trimming is translation
+    # invariant for shifts by whole hops, so the trimmed inputs are the same samples and the
+    # probabilities are the same numbers.
+    whole = np.concatenate([silence(31 * hop / sr), clip, silence(63 * hop / sr)])
+    np.testing.assert_array_equal(io.trim_silence(whole, sr, **TRIM), io.trim_silence(clip, sr, **TRIM))
+    np.testing.assert_array_equal(p.probabilities(whole, sr), p.probabilities(clip, sr))
+
+    # 0.25 s before and 0.5 s after: 4000 samples = 31 hops + 32 samples. The frame grid starts
+    # at the input's first sample, so the cut lands 32 samples later relative to the sound at
+    # both ends: the trimmed input has the same length and is the clip's trimmed input shifted
+    # by 32 zeros (2 ms) -- the frame-hop quantisation, nothing else.
+    padded = np.concatenate([silence(0.25), clip, silence(0.5)])
+    shift = round(0.25 * sr) % hop
+    assert shift == 32
+    a, b = io.trim_silence(clip, sr, **TRIM), io.trim_silence(padded, sr, **TRIM)
+    assert len(a) == len(b)
+    np.testing.assert_array_equal(b[shift:], a[:-shift])
+    assert not b[:shift].any() and not a[-shift:].any()
+    # so the padded clip scores exactly as the clip delayed by 2 ms ...
+    delayed = np.concatenate([np.zeros(shift, np.float32), clip[:-shift]])
+    np.testing.assert_array_equal(p.probabilities(padded, sr), p.probabilities(delayed, sr))
+    # ... which moves the sound 2 ms against the 10 ms feature frames: a small change of the
+    # log-mel frames (measured 4e-5 .. 1.4e-3 for tones of 400-2500 Hz on this fixture), while
+    # without trimming 0.75 s of zeros enter the pooled statistics (measured 5e-2 .. 3e-1).
+    diff_trim = np.abs(p.probabilities(padded, sr) - p.probabilities(clip, sr)).max()
+    diff_none = np.abs(p_none.probabilities(padded, sr) - p_none.probabilities(clip, sr)).max()
+    print(f"{f_hz} Hz: |dp| with trim {diff_trim:.1e}, without {diff_none:.1e}")
+    assert diff_trim < 5e-3 and diff_none > 10 * diff_trim and diff_none > 2e-2
+
+
+def test_timeline_times_are_in_the_untrimmed_input(ck_trim):
+    from audiokit import io
+
+    y = np.concatenate([silence(0.5), tone(400, 1.0), tone(2500, 1.0), silence(0.5)])
+    p = Predictor(ck_trim, device="cpu", window_s=0.3, hop_s=0.1)
+    t = io.trim_silence(y, 16000, **TRIM)
+    offset = (t.ctypes.data - y.ctypes.data) // y.itemsize
+    assert 0.45 * 16000 < offset < 0.5 * 16000
+    times, probs = p.timeline(y, sr=16000)
+    assert probs.shape == (len(frame_windows(len(t), 4800, 1600)), 2)
+    assert times[0] == pytest.approx(offset / 16000 + 0.15)
+    assert times[-1] == pytest.approx((offset + len(t) - 2400) / 16000)
+
+
+def test_evaluate_and_embeddings_apply_the_same_trim(ck_trim, tmp_path):
+    from audiokit import datasets as D
+    from audiokit import io
+    from audiokit.evaluate import embeddings, evaluate
+
+    for label, freqs in {"high": (2500, 2100), "low": (400, 330)}.items():
+        (tmp_path / label).mkdir()
+        for i, f in enumerate(freqs):
+            y = np.concatenate([silence(0.25 + 0.1 * i), tone(f, 0.4), silence(0.5)])
+            sf.write(tmp_path / label / f"{i}.wav", y, 16000, subtype="FLOAT")
+    ds = D.from_folder(tmp_path)
+    one = Predictor(ck_trim, device="cpu", window_s=10.0)  # one window: the whole trimmed clip
+    want = np.stack([one.probabilities(path) for path, _ in ds.items])
+    got = evaluate(ck_trim, ds, batch_size=1, device="cpu")
+    # same samples, same front-end and model, one clip per batch: only float op order differs
+    np.testing.assert_allclose(got.probs, want, atol=1e-6)
+    untrimmed = evaluate(ck_trim, ds, batch_size=1, device="cpu", trim=None)
+    assert np.abs(untrimmed.probs - want).max() > 1e-2
+    emb, _ = embeddings(ck_trim, ds, batch_size=4, device="cpu")
+    wave = io.trim_silence(ds[0][0].numpy(), 16000, **TRIM)
+    with torch.inference_mode():
+        x = torch.from_numpy(np.ascontiguousarray(wave))[None]
+        alone = one.model.embed(one.extractor(x, None), None)[0].numpy()
+    np.testing.assert_allclose(emb[0], alone, atol=1e-4)  # batch of 4 (padding masked) vs alone
+    emb_none, _ = embeddings(ck_trim, ds, batch_size=4, device="cpu", trim=None)
+    assert np.abs(emb_none[0] - alone).max() > 1e-2
+
+
+# -- live stream -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("f_hz,label", [(2500, "high"), (400, "low")])
+def test_stream_finds_a_clip_in_silence(ck_trim, f_hz, label):
+    sr = 16000
+    rng = np.random.default_rng(1)
+    y = np.concatenate([silence(0.5), tone(f_hz, 0.4), silence(0.5)])
+    y += (1e-4 * rng.standard_normal(len(y))).astype(np.float32)  # room noise at -80 dBFS
+    p = Predictor(ck_trim, device="cpu", window_s=0.3, hop_s=0.15)
+    res = list(p.stream((y[i: i + 1600] for i in range(0, len(y), 1600)), sr))  # 0.1 s chunks
+    assert [round(r.time_s, 3) for r in res] == [0.15, 0.3, 0.45, 0.6, 0.75, 0.9, 1.05, 1.2, 1.35]
+    # windows (end - 0.3 s, end] that overlap the clip (0.5 .. 0.9 s) end at 0.6 .. 1.05 s
+    has_clip = [0.5 < r.time_s < 1.2 - 1e-9 for r in res]
+    assert [not r.silent for r in res] == has_clip
+    assert all(r.top[0][0] == label and r.probs is not None for r in res if not r.silent)
+    assert all(r.top == [] and r.probs is None for r in res if r.silent)
+    # chunk sizes do not matter: windows are cut at exact multiples of the hop
+    sizes = rng.integers(1, 9000, size=200)
+    cuts = np.cumsum(sizes)[np.cumsum(sizes) < len(y)]
+    res2 = list(p.stream(np.split(y, cuts), sr))
+    assert [r.time_s for r in res2] == [r.time_s for r in res]
+    for r, r2 in zip(res, res2):
+        assert r.silent == r2.silent
+        if not r.silent:
+            np.testing.assert_allclose(r.probs, r2.probs, atol=1e-6)  # same samples
+    # a 0.5 s window alone (silent padding trimmed away) is the clip's own prediction
+    whole = Predictor(ck_trim, device="cpu", window_s=1.4, hop_s=1.4)
+    last = list(whole.stream([y], sr))
+    assert len(last) == 1 and not last[0].silent and last[0].top[0][0] == label
+
+
+def test_stream_other_rate_and_no_trim(ck_trim):
+    from audiokit import io
+
+    y16 = np.concatenate([silence(0.5), tone(2500, 0.4), silence(0.5)])
+    y8 = io.resample(y16, 16000, 8000)
+    p = Predictor(ck_trim, device="cpu", window_s=0.3, hop_s=0.15)
+    res = list(p.stream((y8[i: i + 800] for i in range(0, len(y8), 800)), 8000))
+    assert res[0].time_s == pytest.approx(0.15) and res[0].silent
+    assert all(r.top[0][0] == "high" for r in res if 0.5 < r.time_s < 1.2 - 1e-9)
+    raw = Predictor(ck_trim, device="cpu", window_s=0.3, hop_s=0.15, trim=None)
+    assert [r.silent for r in raw.stream([y16], 16000)] == [r.silent for r in p.stream([y16], 16000)]

@@ -1,0 +1,128 @@
+"""The preprocessing a checkpoint's training clips had, applied again at inference and evaluation.
+
+The shipped datasets were cut with :func:`audiokit.io.trim_silence`; audio as users have it
+has silence around the sound. A checkpoint records the rule it was trained with::
+
+    ck["preprocess"] = {"trim": {"top_db": 40.0, "margin_s": 0.02,
+                                 "frame_length": 512, "hop_length": 128}}   # or {"trim": None}
+
+(no ``"preprocess"`` key, as in older checkpoints, means no trimming). :func:`trim_rule` turns
+that and a caller's ``trim=`` choice into the rule in force, :func:`apply_trim` applies it to one
+waveform, :class:`TrimCollate` to each clip of a batch, and :func:`is_silent` says whether a
+window holds any sound at all (for live streams).
+
+Notebook: 15_inference_and_deployment
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from audiokit import io
+
+__all__ = ["TRIM_DEFAULTS", "TrimCollate", "apply_trim", "is_silent", "trim_rule"]
+
+#: The keyword arguments of :func:`audiokit.io.trim_silence` with their defaults (the spoken
+#: digits' rule).
+TRIM_DEFAULTS: dict[str, float] = {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512,
+                                   "hop_length": 128}
+
+
+def trim_rule(checkpoint: Mapping | None, trim: Any = "auto") -> dict | None:
+    """The trimming rule in force, as keyword arguments of :func:`audiokit.io.trim_silence`.
+
+    Parameters
+    ----------
+    checkpoint : dict, optional
+        The checkpoint; its ``["preprocess"]["trim"]`` is the rule for ``trim="auto"``.
+    trim : "auto", None, bool or dict
+        ``"auto"``: the checkpoint's rule (none if it has none); ``None`` / ``False``: no
+        trimming; ``True``: :data:`TRIM_DEFAULTS`; a dict: this rule (missing keys from
+        :data:`TRIM_DEFAULTS`).
+
+    Returns
+    -------
+    dict or None
+        ``{"top_db", "margin_s", "frame_length", "hop_length"}``, or ``None`` for no trimming.
+
+    Notebook: 15_inference_and_deployment
+    """
+    if trim is None or trim is False:
+        return None
+    if trim is True:
+        return dict(TRIM_DEFAULTS)
+    if isinstance(trim, str):
+        if trim != "auto":
+            raise ValueError(f"trim={trim!r}: use 'auto', None, True or a dict of "
+                             f"{', '.join(TRIM_DEFAULTS)}")
+        saved = (checkpoint or {}).get("preprocess") or {}
+        rule = saved.get("trim")
+        return _complete(rule, "the checkpoint's preprocess['trim']") if rule else None
+    if isinstance(trim, Mapping):
+        return _complete(trim, "trim")
+    raise TypeError(f"trim must be 'auto', None, a bool or a dict, got {type(trim).__name__}")
+
+
+def _complete(rule: Mapping, where: str) -> dict:
+    unknown = sorted(set(rule) - set(TRIM_DEFAULTS))
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; "
+                         f"expected {', '.join(TRIM_DEFAULTS)}")
+    out = {**TRIM_DEFAULTS, **rule}
+    out = {"top_db": float(out["top_db"]), "margin_s": float(out["margin_s"]),
+           "frame_length": int(out["frame_length"]), "hop_length": int(out["hop_length"])}
+    if out["top_db"] <= 0 or out["margin_s"] < 0 or out["frame_length"] < 1 or out["hop_length"] < 1:
+        raise ValueError(f"{where}: needs top_db > 0 dB, margin_s >= 0 s and frame/hop lengths "
+                         f">= 1 sample, got {out}")
+    return out
+
+
+def apply_trim(y: np.ndarray, sr: int, rule: Mapping | None) -> np.ndarray:
+    """``io.trim_silence(y, sr, **rule)``, or ``y`` itself when ``rule`` is None.
+
+    Notebook: 15_inference_and_deployment
+    """
+    return y if rule is None else io.trim_silence(y, sr, **rule)
+
+
+def is_silent(y: np.ndarray, floor_db: float = -60.0, frame_length: int = 512,
+              hop_length: int = 128) -> bool:
+    """True when no frame of ``y`` reaches ``floor_db`` dBFS RMS (0 dBFS = RMS 1.0).
+
+    Trimming is relative to the loudest frame, so it cannot tell quiet room noise from sound;
+    this absolute floor can. Frames as in :func:`audiokit.io.trim_silence` (samples).
+
+    Notebook: 15_inference_and_deployment
+    """
+    import librosa
+
+    y = np.asarray(y, dtype=np.float32)
+    if y.size == 0:
+        return True
+    rms = librosa.feature.rms(y=y, frame_length=int(frame_length), hop_length=int(hop_length))
+    return 20.0 * np.log10(max(float(rms.max()), 1e-12)) < float(floor_db)
+
+
+class TrimCollate:
+    """Trim each clip of a batch by ``rule`` (at ``sample_rate`` Hz), then call ``collate``.
+
+    For DataLoaders over an :class:`audiokit.datasets.AudioDataset` (items ``(waveform, label,
+    ...)``): the waveform of every clip is available here, before padding.
+
+    Notebook: 15_inference_and_deployment
+    """
+
+    def __init__(self, collate: Callable, rule: Mapping, sample_rate: int) -> None:
+        self.collate = collate
+        self.rule = dict(rule)
+        self.sample_rate = int(sample_rate)
+
+    def __call__(self, batch: Sequence[tuple]):
+        return self.collate([(apply_trim(np.asarray(w), self.sample_rate, self.rule), *rest)
+                             for w, *rest in batch])
+
+    def __repr__(self) -> str:
+        return f"TrimCollate({self.collate!r}, rule={self.rule})"
