@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
 __all__ = ["build_parser", "main"]
 
@@ -66,16 +65,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("predict", help="classify audio files")
+    p = sub.add_parser("predict", help="classify audio files, folders (recursive) or globs")
     p.add_argument("checkpoint")
-    p.add_argument("files", nargs="+")
+    p.add_argument("files", nargs="+", metavar="PATH",
+                   help="audio file, folder (its audio files, recursively) or glob pattern")
     p.add_argument("--top-k", type=int, default=3)
     p.add_argument("--window", type=float, help="window in seconds (default: training duration)")
     p.add_argument("--hop", type=float, help="hop in seconds (default: half a window)")
     p.add_argument("--threshold", type=float, help="below this top probability say 'unknown'")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--device", default="auto")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--no-trim", action="store_true",
+                   help="keep silent ends (default: trim them as the checkpoint's training clips were)")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per line; unreadable files get an \"error\" entry")
 
     p = sub.add_parser("export", help="export front-end + model to .onnx or .pt2")
     p.add_argument("checkpoint")
@@ -188,19 +191,19 @@ def cmd_evaluate(args) -> int:
 def cmd_predict(args) -> int:
     from audiokit.predict import Predictor
 
-    for f in args.files:
-        if not Path(f).is_file():
-            raise FileNotFoundError(f"{f}: no such file")
     pred = Predictor(args.checkpoint, device=args.device, window_s=args.window, hop_s=args.hop,
-                     batch_size=args.batch_size, threshold=args.threshold)
-    results = pred.predict_many(args.files, top_k=args.top_k)
-    for f, res in zip(args.files, results):
+                     batch_size=args.batch_size, threshold=args.threshold,
+                     trim=None if args.no_trim else "auto")
+    failed = 0
+    for res in pred.iter_predictions(args.files, top_k=args.top_k, on_error="skip"):
+        if not res.ok:
+            failed += 1
+            print(f"audiokit predict: error: {res.error}", file=sys.stderr, flush=True)
         if args.json:
-            print(json.dumps({"file": f, "predictions": [{"label": lab, "prob": round(p, 6)}
-                                                         for lab, p in res]}))
-        else:
-            print(f"{f}: " + ", ".join(f"{lab} {p:.3f}" for lab, p in res))
-    return 0
+            print(json.dumps(res.to_dict()), flush=True)
+        elif res.ok:
+            print(f"{res.path}: " + ", ".join(f"{lab} {p:.3f}" for lab, p in res.top), flush=True)
+    return EXIT_ERROR if failed else 0
 
 
 def cmd_export(args) -> int:
