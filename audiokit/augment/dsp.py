@@ -15,7 +15,10 @@ __all__ = ["apply_response", "fft_convolve", "resample_fft", "rfft_size"]
 
 
 def rfft_size(n: int) -> int:
-    """Smallest power of two ``>= n`` (FFT length for a linear, not circular, convolution)."""
+    """Smallest power of two ``>= n`` (FFT length for a linear, not circular, convolution).
+
+    Notebook: 05_datasets_and_augmentation
+    """
     return 1 << max(0, (int(n) - 1).bit_length())
 
 
