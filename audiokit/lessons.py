@@ -13,7 +13,6 @@ Notebook: 01_digital_audio, 02_reading_and_resampling, 03_fourier_and_stft, 04_m
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -37,15 +36,9 @@ __all__ = [
 RESAMPLING_METHODS = ("kaiser_best", "kaiser_fast", "naive")
 #: Windows offered by :func:`stft_demo`.
 STFT_WINDOWS = ("hann", "hamming", "blackman", "boxcar")
-#: Strength ``s`` in [0, 1] (0 = barely, 1 = a lot) -> options of each waveform augmentation,
-#: so one slider can drive transforms whose options have different names and units.
-AUGMENT_STRENGTH: dict[str, Callable[[float], dict]] = {
-    "gain": lambda s: {"min_db": -24 * s, "max_db": -24 * s},
-    "noise": lambda s: {"snr_db": (30 - 30 * s, 30 - 30 * s), "kind": "pink"},
-    "speed": lambda s: {"factors": (1 + 0.5 * s,)},
-    "shift": lambda s: {"max_shift_s": 0.3 * s, "mode": "zero"},
-    "reverb": lambda s: {"rt60": (0.05 + 1.5 * s, 0.05 + 1.5 * s)},
-}
+#: Strength ``s`` in [0, 1] -> options of each waveform augmentation (every transform of
+#: :mod:`audiokit.augment`, in the order it applies them); one slider drives them all.
+AUGMENT_STRENGTH = augment.WAVEFORM_STRENGTH
 
 
 def sampling_demo(
@@ -319,7 +312,7 @@ def augmentation_demo(
     y : np.ndarray
         The clip ``(samples,)`` at ``sr`` Hz.
     name : str
-        One of :data:`AUGMENT_STRENGTH` (``gain``, ``noise``, ``speed``, ``shift``, ``reverb``),
+        One of :data:`AUGMENT_STRENGTH` (every waveform augmentation: ``placement``, ``telephone`` ...),
         applied with :func:`audiokit.augment.preview`.
     strength : float
         0 = barely, 1 = a lot (see :data:`AUGMENT_STRENGTH` for what that means per transform).
