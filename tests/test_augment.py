@@ -625,6 +625,7 @@ def test_strength_options_drive_preview(name: str) -> None:
     assert not np.array_equal(weak[:n], strong[:n])
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not CUDA, reason="needs a CUDA device")
 def test_cuda_batches_match_devices() -> None:
     x = _batch().cuda()

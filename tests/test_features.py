@@ -325,6 +325,7 @@ def test_buffers_follow_the_module():
     assert {"window_fn", "mel_fb", "dct"} <= names
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 @pytest.mark.parametrize(
     ("kind", "pad_mode"), [("log_mel", "constant"), ("fbank", "constant"), ("log_mel", "reflect")]
