@@ -39,12 +39,15 @@ def _add_train(sub) -> None:
     p.add_argument("--amp", choices=["auto", "bf16", "fp16", "off"])
     p.add_argument("--compile", action="store_true", default=None, help="use torch.compile")
     p.add_argument("--no-augment", action="store_true", help="switch augmentation off")
-    p.add_argument("--out", help="run directory (default runs/<data>)")
+    p.add_argument("--out", help="run directory (default runs/<data>, or runs/<data>-2, -3, ... "
+                                 "when that already holds a run); an --out holding a run refuses")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from last.pt")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any config key, dotted (e.g. --set features.n_mels=64); value is YAML")
     p.add_argument("--no-test", action="store_true", help="skip the final test evaluation")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--no-progress", action="store_true", help="one line per epoch instead of a "
+                   "live progress bar (what you get anyway when stderr is not a terminal)")
+    p.add_argument("--quiet", action="store_true", help="no progress output at all")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,8 +138,11 @@ def cmd_train(args) -> int:
     from audiokit import train
 
     cfg = _train_config(args)
-    run = train.fit(cfg, resume=args.resume, progress=not args.quiet)
-    if not train._is_main_process():
+    if not args.resume and _out_chosen_by_audiokit(args):
+        cfg = _next_free_out(cfg)
+    progress = False if args.quiet else ("lines" if args.no_progress else True)
+    run = train.fit(cfg, resume=args.resume, progress=progress)
+    if not train.is_main_process():
         train.cleanup_distributed()
         return 0 if run.interrupted is None else EXIT_SIGNAL.get(run.interrupted, 1)
     if run.interrupted:
@@ -151,6 +157,32 @@ def cmd_train(args) -> int:
         return 0
     _print_tests(best, cfg)
     return 0
+
+
+def _out_chosen_by_audiokit(args) -> bool:
+    """True unless the user named the run folder: --out, --set out_dir=..., or an out_dir other
+    than the default in the --config file. A folder the user named that holds a run is refused,
+    never renamed."""
+    if args.out or any(s.partition("=")[0].strip() == "out_dir" for s in args.set):
+        return False
+    if not args.config:
+        return True
+    from audiokit.train import TrainConfig
+
+    return TrainConfig.load(args.config).out_dir == TrainConfig().out_dir
+
+
+def _next_free_out(cfg):
+    """``cfg`` with out_dir moved to the next free ``<out_dir>-N`` when it holds a run (says so)."""
+    from audiokit.train import is_main_process, next_free_run_dir
+
+    free = next_free_run_dir(cfg.out_dir)
+    if free == Path(cfg.out_dir):
+        return cfg
+    if is_main_process():
+        print(f"{cfg.out_dir} already holds a run; this one goes to {free} "
+              f"(--resume --out {cfg.out_dir} continues that one)", flush=True)
+    return cfg.replace(out_dir=str(free))
 
 
 def _print_tests(best, cfg) -> None:

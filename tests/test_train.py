@@ -106,6 +106,49 @@ def test_corrupt_and_foreign_checkpoints(tmp_path):
         train.load_checkpoint(tmp_path / "missing.pt")
 
 
+# -- run folders and progress ----------------------------------------------------------------
+
+
+def test_next_free_run_dir(tmp_path):
+    base = tmp_path / "runs" / "digits"
+    assert train.next_free_run_dir(base) == base  # nothing there yet
+    base.mkdir(parents=True)
+    (base / "config.yaml").write_text("{}")
+    assert train.next_free_run_dir(base) == base  # a folder without last.pt holds no run
+    (base / "last.pt").write_bytes(b"")
+    assert train.holds_run(base) and train.next_free_run_dir(base) == tmp_path / "runs" / "digits-2"
+    (tmp_path / "runs" / "digits-2").mkdir()
+    (tmp_path / "runs" / "digits-2" / "last.pt").write_bytes(b"")
+    assert train.next_free_run_dir(base) == tmp_path / "runs" / "digits-3"
+
+
+def test_progress_mode_follows_stderr(monkeypatch):
+    import io
+
+    from audiokit.train.monitor import progress_mode
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert progress_mode(True) == "lines" and progress_mode("auto") == "lines"
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    assert progress_mode(True) == "bar"
+    assert progress_mode("lines") == "lines" and progress_mode(False) == "off"
+    with pytest.raises(ValueError, match="progress must be"):
+        progress_mode("loud")
+
+
+def test_fit_prints_one_line_per_epoch_when_stderr_is_not_a_terminal(tones, tmp_path, capsys):
+    run = train.fit(tiny_config(tones, tmp_path / "lines", augment={}))  # progress=True (default)
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert [ln.split(" | ")[0] for ln in lines] == ["epoch 1/2", "epoch 2/2"], out
+    assert f"train_loss {run.history[1]['train_loss']:.4f}" in lines[1]
+    assert "\r" not in err
+
+
 # -- the loop --------------------------------------------------------------------------------
 
 

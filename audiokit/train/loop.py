@@ -1,0 +1,308 @@
+"""The trainer: one run's state (model, front-end, optimiser, data) and its steps.
+
+One training step walks the path of DESIGN.md::
+
+    waveforms (B, samples) --.to(device)--> waveform augmentation
+      --FeatureExtractor--> features (B, frames, F), frame lengths
+      --SpecAugment, mixup--> model(features, frame_lengths) --> logits --> loss --> optimiser
+
+:func:`audiokit.train.fit` drives a :class:`Trainer` epoch by epoch; the trainer knows nothing
+about progress bars, files or signals beyond a stop flag it checks between steps.
+
+Notebook: 06_pipeline_and_training_loop
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from audiokit import metrics as M
+from audiokit.train.checkpoint import (
+    CHECKPOINT_FORMAT,
+    CHECKPOINT_VERSION,
+    build_model,
+    check_resumable,
+)
+from audiokit.train.config import ConfigError, TrainConfig, validate
+from audiokit.train.data import build_augment, build_datasets, make_loader
+from audiokit.train.distributed import (
+    ShardSampler,
+    all_reduce_,
+    broadcast_buffers,
+    setup_distributed,
+    train_sampler,
+)
+from audiokit.train.optim import amp_dtype, autocast, make_optimizer, make_scheduler
+from audiokit.train.rundir import BEST, LAST, open_run
+from audiokit.train.seeding import derive_seed, rng_state, seed_everything, set_rng_state
+
+__all__ = ["Trainer"]
+
+
+class Trainer:
+    """State and steps of one run; :func:`audiokit.train.fit` is the public entry point.
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+        The run's settings (already validated copies are fine).
+    resume : bool
+        Continue from ``cfg.out_dir/last.pt`` (see :func:`audiokit.train.rundir.open_run`).
+    device : torch.device, optional
+        Overrides ``cfg.device`` in a single process.
+
+    Notebook: 06_pipeline_and_training_loop
+    """
+
+    def __init__(self, cfg: TrainConfig, resume: bool, device: torch.device | None = None):
+        from audiokit.features import FeatureExtractor
+
+        validate(cfg)
+        self.cfg = cfg
+        self.dist, self.device = setup_distributed(device, cfg.device)
+        self.out_dir = Path(cfg.out_dir)
+        self.last_path, self.best_path = self.out_dir / LAST, self.out_dir / BEST
+        ckpt = open_run(self.out_dir, resume)
+
+        self.extractor = FeatureExtractor(**dict(cfg.features)).to(self.device)
+        self.sample_rate = self.extractor.sample_rate
+        self.data = build_datasets(cfg.data, self.sample_rate)
+        self.classes = list(self.data["train"].classes)
+        if len(self.data["train"]) == 0:
+            raise ConfigError(f"data {cfg.data.spec!r}: the training split is empty")
+        self.wave_aug, self.spec_aug, self.mixup = build_augment(
+            cfg.augment, self.sample_rate, len(self.classes))
+
+        seed_everything(cfg.seed)
+        self.model = build_model(cfg.model.name, cfg.model.preset, len(self.classes),
+                                 self.extractor.n_features, cfg.model.overrides).to(self.device)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        self.opt = make_optimizer(cfg, self.model.parameters())
+        self.steps_per_epoch = self._steps_per_epoch()
+        self.sched = make_scheduler(self.opt, cfg, self.steps_per_epoch)
+        self.amp_dtype = amp_dtype(cfg, self.device)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+
+        self.epoch, self.step, self.batch_in_epoch = 0, 0, 0
+        self.best_metric, self.history = -math.inf, []
+        self._resume_rng = None
+        if ckpt is not None:
+            self.restore(ckpt)
+
+        self.net: torch.nn.Module = self.model
+        if self.dist.enabled:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = DDP(self.model, device_ids=ids)
+        if cfg.compile:
+            self.net = torch.compile(self.net)
+
+    # -- checkpoint state ------------------------------------------------------------------
+
+    def restore(self, ck: dict) -> None:
+        """Continue from ``ck`` (a ``last.pt``): weights, optimiser, schedule, counters, RNG."""
+        cfg = self.cfg
+        check_resumable(ck, self.last_path,
+                        (cfg.model.name, cfg.model.preset, dict(cfg.model.overrides)),
+                        self.classes, self.extractor.config())
+        self.model.load_state_dict(ck["model_state"])
+        self.opt.load_state_dict(ck["optimizer_state"])
+        self.sched.load_state_dict(ck["scheduler_state"])
+        if ck.get("scaler_state"):
+            self.scaler.load_state_dict(ck["scaler_state"])
+        self.epoch = int(ck["epoch"])
+        self.step = int(ck["step"])
+        self.batch_in_epoch = int(ck.get("batch_in_epoch", 0))
+        self.best_metric = float(ck.get("best_metric", -math.inf))
+        self.history = [dict(h) for h in ck.get("history", [])]
+        self._resume_rng = ck.get("rng")
+
+    def state(self, interrupted: str | None = None) -> dict:
+        """The checkpoint dict of this moment (the on-disk format of ``best.pt`` / ``last.pt``)."""
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "version": CHECKPOINT_VERSION,
+            "model_name": self.cfg.model.name,
+            "model_preset": self.cfg.model.preset,
+            "model_overrides": dict(self.cfg.model.overrides),
+            "num_classes": len(self.classes),
+            "n_features": int(self.extractor.n_features),
+            "feature_config": self.extractor.config(),
+            "classes": list(self.classes),
+            "config": self.cfg.to_dict(),
+            "model_state": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "optimizer_state": self.opt.state_dict(),
+            "scheduler_state": self.sched.state_dict(),
+            "scaler_state": self.scaler.state_dict() if self.scaler.is_enabled() else {},
+            "epoch": self.epoch,
+            "step": self.step,
+            "batch_in_epoch": self.batch_in_epoch,
+            "best_metric": float(self.best_metric),
+            "history": [dict(h) for h in self.history],
+            "rng": rng_state(),
+            "interrupted": interrupted,
+            "torch_version": str(torch.__version__),
+        }
+
+    # -- data ------------------------------------------------------------------------------
+
+    def _per_rank(self) -> int:
+        return math.ceil(len(self.data["train"]) / self.dist.world_size)
+
+    def _drop_last(self) -> bool:
+        # a last batch of 1 clip would break BatchNorm; drop the partial batch when there are more
+        return self._per_rank() > self.cfg.batch_size
+
+    def _steps_per_epoch(self) -> int:
+        per_rank, bs = self._per_rank(), self.cfg.batch_size
+        return per_rank // bs if self._drop_last() else 1
+
+    def _loader(self, split: str, epoch: int = 0) -> torch.utils.data.DataLoader:
+        ds = self.data[split]
+        train = split == "train"
+        sampler = (train_sampler(ds, self.cfg.seed, epoch, self.dist) if train
+                   else ShardSampler(len(ds), self.dist.rank, self.dist.world_size))
+        return make_loader(ds, self.cfg.batch_size, train=train, duration=self.cfg.duration,
+                           seed=derive_seed(self.cfg.seed, epoch, salt=1 + self.dist.rank),
+                           num_workers=self.cfg.num_workers, sampler=sampler,
+                           pin=self.device.type == "cuda", drop_last=train and self._drop_last())
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def _features(self, waves: torch.Tensor, lengths: torch.Tensor, train: bool):
+        waves = waves.to(self.device, non_blocking=True)
+        lengths = lengths.to(self.device, non_blocking=True)
+        if train and self.wave_aug is not None:
+            waves, lengths = self.wave_aug(waves, lengths)
+        feats = self.extractor(waves, lengths)
+        flen = self.extractor.frame_lengths(lengths)
+        if train and self.spec_aug is not None:
+            feats, flen = self.spec_aug(feats, flen)
+        return feats, flen
+
+    def _enter_epoch(self, epoch: int) -> int:
+        """Seed the epoch (at its start) and return how many batches a resumed run skips."""
+        if self.batch_in_epoch == 0:  # epoch boundary: its randomness depends on (seed, epoch)
+            seed_everything(derive_seed(self.cfg.seed, epoch, salt=2 + self.dist.rank))
+            self._resume_rng = None
+        return self.batch_in_epoch
+
+    def train_epoch(self, epoch: int, stop, bar=None) -> dict:
+        """Train one epoch (or the rest of one, when resuming mid-epoch).
+
+        Parameters
+        ----------
+        epoch : int
+            0-based epoch index.
+        stop : object with a ``signal`` attribute
+            Checked after every step; set (e.g. by SIGINT) the epoch ends early.
+        bar : tqdm-like, optional
+            Gets ``update(1)`` per step and a loss / accuracy / lr postfix every
+            ``log_interval`` steps (the only host syncs during an epoch).
+
+        Returns
+        -------
+        dict
+            ``train_loss`` and ``train_acc``, sample-weighted over all ranks.
+        """
+        cfg = self.cfg
+        self.net.train()
+        self.extractor.train()
+        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        correct = torch.zeros((), dtype=torch.int64, device=self.device)
+        count = torch.zeros((), dtype=torch.int64, device=self.device)
+        skip = self._enter_epoch(epoch)
+        for i, (waves, labels, lengths) in enumerate(self._loader("train", epoch)):
+            if i < skip:
+                continue  # resuming mid-epoch: same order, same crops; skip what was done
+            if i == skip and self._resume_rng is not None:
+                set_rng_state(self._resume_rng)
+                self._resume_rng = None
+            labels = labels.to(self.device, non_blocking=True)
+            feats, flen = self._features(waves, lengths, train=True)
+            targets = labels
+            if self.mixup is not None:
+                feats, targets, flen = self.mixup(feats, labels, flen)
+            with autocast(self.device, self.amp_dtype):
+                logits = self.net(feats, flen)
+                loss = F.cross_entropy(logits.float(), targets, label_smoothing=cfg.label_smoothing)
+            self._optimise(loss)
+            self.batch_in_epoch = i + 1
+            b = labels.shape[0]
+            loss_sum += loss.detach().double() * b
+            correct += (logits.detach().argmax(1) == labels).sum()
+            count += b
+            if bar is not None:
+                self._show(bar, loss_sum, correct, count)
+            if self._should_stop(stop):
+                break
+        totals = torch.stack([loss_sum, correct.double(), count.double()])
+        all_reduce_(totals, self.dist)
+        n = max(1.0, float(totals[2]))
+        return {"train_loss": float(totals[0]) / n, "train_acc": float(totals[1]) / n}
+
+    def _optimise(self, loss: torch.Tensor) -> None:
+        """Backward, optional gradient clipping, optimiser and schedule step."""
+        self.opt.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if self.cfg.grad_clip and self.cfg.grad_clip > 0:
+            self.scaler.unscale_(self.opt)
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        self.scaler.step(self.opt)
+        self.scaler.update()
+        self.sched.step()
+        self.step += 1
+
+    def _show(self, bar, loss_sum: torch.Tensor, correct: torch.Tensor, count: torch.Tensor) -> None:
+        bar.update(1)
+        if self.step % max(1, self.cfg.log_interval) == 0:
+            n = max(1, int(count))
+            bar.set_postfix(loss=f"{float(loss_sum) / n:.3f}", acc=f"{int(correct) / n:.3f}",
+                            lr=f"{self.sched.get_last_lr()[0]:.2e}")
+
+    def _should_stop(self, stop) -> bool:
+        if not self.dist.enabled:
+            return stop.signal is not None
+        if self.step % max(1, self.cfg.log_interval) != 0:
+            return False  # ranks agree every log_interval steps (one tiny all_reduce)
+        flag = torch.tensor([1.0 if stop.signal else 0.0], device=self.device)
+        all_reduce_(flag, self.dist)
+        if float(flag) > 0 and stop.signal is None:
+            stop.signal = "SIGTERM"
+        return float(flag) > 0
+
+    @torch.inference_mode()
+    def evaluate_split(self, split: str) -> dict:
+        """Loss, accuracy, macro-F1 and clip count of ``split`` (``{}`` when it is empty).
+
+        Counts are summed over ranks before the metrics are computed, so they equal the
+        single-process numbers exactly.
+        """
+        ds = self.data.get(split)
+        if ds is None or len(ds) == 0:
+            return {}
+        broadcast_buffers(self.model, self.dist)
+        self.net.eval()
+        self.extractor.eval()
+        nc = len(self.classes)
+        cm = torch.zeros(nc, nc, dtype=torch.int64, device=self.device)
+        loss_sum = torch.zeros(1, dtype=torch.float64, device=self.device)
+        for waves, labels, lengths in self._loader(split):
+            labels = labels.to(self.device, non_blocking=True)
+            feats, flen = self._features(waves, lengths, train=False)
+            with autocast(self.device, self.amp_dtype):
+                logits = self.model(feats, flen)
+            loss_sum += F.cross_entropy(logits.float(), labels, reduction="sum").double()
+            M.update_confusion(cm, labels, logits.argmax(1))
+        all_reduce_(cm, self.dist)
+        all_reduce_(loss_sum, self.dist)
+        cm_np = cm.cpu().numpy()
+        n = max(1, int(cm_np.sum()))
+        return {f"{split}_loss": float(loss_sum) / n, f"{split}_acc": M.accuracy(cm_np),
+                f"{split}_f1": M.macro_f1(cm_np), f"{split}_count": int(cm_np.sum())}
