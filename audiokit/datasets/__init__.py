@@ -24,7 +24,14 @@ from __future__ import annotations
 
 from audiokit.datasets import cache
 from audiokit.datasets.batching import Collate, make_loader
-from audiokit.datasets.builtin import BUILTIN, CLASSES, data_dir, list_builtin, load_builtin
+from audiokit.datasets.builtin import (
+    BUILTIN,
+    CLASSES,
+    TRIM_RULES,
+    data_dir,
+    list_builtin,
+    load_builtin,
+)
 from audiokit.datasets.cache import default_cache_dir
 from audiokit.datasets.dataset import AudioDataset, ColumnError, PathLike
 from audiokit.datasets.layouts import esc50, from_folder, from_list, urbansound8k
@@ -43,6 +50,7 @@ __all__ = [
     "from_folder",
     "from_list",
     "kfold_by_group",
+    "TRIM_RULES",
     "list_builtin",
     "load_builtin",
     "make_loader",

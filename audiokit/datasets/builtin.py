@@ -11,7 +11,7 @@ from pathlib import Path
 from audiokit.datasets.dataset import AudioDataset
 from audiokit.datasets.tables import columns_of, read_csv
 
-__all__ = ["BUILTIN", "CLASSES", "SPLITS", "data_dir", "list_builtin", "load_builtin"]
+__all__ = ["BUILTIN", "CLASSES", "SPLITS", "TRIM_RULES", "data_dir", "list_builtin", "load_builtin"]
 
 #: Shipped datasets and a one-line description of each.
 BUILTIN: dict[str, str] = {
@@ -27,6 +27,17 @@ CLASSES: dict[str, list[str]] = {
     "spoken_digits": list(_DIGITS),
     "spoken_digits_real": list(_DIGITS),
     "drum_hits": ["kick", "snare", "hihat", "tom", "cymbal"],
+}
+
+#: The silence-trimming rule ``data/make_datasets.py`` cut each shipped set with: keyword
+#: arguments of :func:`audiokit.io.trim_silence` (librosa's ``effects.trim`` at ``top_db`` below
+#: the loudest frame, frames of ``frame_length`` / ``hop_length`` samples, then ``margin_s``
+#: seconds kept on each side). A model trained on these clips has only seen sounds that fill the
+#: clip; its checkpoint records the rule so inference cuts user audio the same way.
+TRIM_RULES: dict[str, dict] = {
+    "spoken_digits": {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512, "hop_length": 128},
+    "spoken_digits_real": {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512, "hop_length": 128},
+    "drum_hits": {"top_db": 40.0, "margin_s": 0.002, "frame_length": 512, "hop_length": 128},
 }
 
 #: The split names a shipped ``metadata.csv`` uses.

@@ -60,6 +60,13 @@ class DataConfig:
     max_train_clips, max_eval_clips : int
         Cap the training / validation+test splits at this many clips (0 = all), keeping the
         class balance (a seeded, class-stratified subset). For quick experiments and CI runs.
+    trim : "auto", None or dict
+        Leading/trailing silence trimming (keyword arguments of ``audiokit.io.trim_silence``).
+        It is saved in the checkpoint (``preprocess.trim``) and applied again by ``Predictor``
+        and ``evaluate``, so served audio is cut like the training clips (no train/serve skew).
+        ``"auto"``: a shipped set's own rule (``datasets.TRIM_RULES``; its files were already cut
+        with it), no trimming for other data. A dict: every clip of every split is trimmed with
+        it as it is batched, and the same rule is saved. None: no trimming anywhere.
 
     Notebook: 16_your_own_data
     """
@@ -74,6 +81,7 @@ class DataConfig:
     group_by: str = ""
     max_train_clips: int = 0
     max_eval_clips: int = 0
+    trim: Any = "auto"
 
 
 @dataclass

@@ -19,7 +19,7 @@ import torch
 from audiokit.train.config import ConfigError, DataConfig
 
 __all__ = ["BUILTIN_DATA", "DATA_KINDS", "build_augment", "build_datasets", "make_loader",
-           "parse_data_spec"]
+           "parse_data_spec", "trim_rules"]
 
 BUILTIN_DATA = ("spoken_digits", "spoken_digits_real", "drum_hits")
 DATA_KINDS = ("folder", "list", "esc50", "urbansound8k")
@@ -143,13 +143,40 @@ def _cap(dataset, max_clips: int, seed: int):
     return dataset.subset(sorted(chosen))
 
 
+def trim_rules(data: DataConfig) -> tuple[dict | None, dict | None]:
+    """``(saved, applied)`` silence-trimming rules of a run (see ``DataConfig.trim``).
+
+    ``saved`` goes into the checkpoint (``preprocess.trim``) for ``Predictor`` / ``evaluate``;
+    ``applied`` is what the loaders cut the run's own clips with (None for a shipped set, whose
+    files the data builder already cut with that very rule).
+
+    Notebook: 05_datasets_and_augmentation
+    """
+    from audiokit.datasets import TRIM_RULES
+    from audiokit.preprocess import trim_rule
+
+    choice = data.trim
+    if isinstance(choice, str) and choice == "auto":
+        kind, _ = parse_data_spec(data.spec)
+        return (dict(TRIM_RULES[kind]) if kind in TRIM_RULES else None), None
+    if isinstance(choice, str):
+        raise ConfigError(f"data.trim: {choice!r} is not a choice; use 'auto', null or a mapping "
+                          "of top_db, margin_s, frame_length, hop_length")
+    try:
+        rule = trim_rule(None, choice)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"data.trim: {exc}") from None
+    return rule, rule
+
+
 def make_loader(dataset, batch_size: int, *, train: bool, duration: float, seed: int,
                 num_workers: int, sampler, pin: bool,
-                drop_last: bool = False) -> torch.utils.data.DataLoader:
+                drop_last: bool = False, trim: dict | None = None) -> torch.utils.data.DataLoader:
     """A DataLoader over ``dataset`` with the datasets module's ``Collate``.
 
     Training batches are random ``duration``-second crops (seeded by ``seed``); evaluation
-    batches keep whole clips, padded to the longest.
+    batches keep whole clips, padded to the longest. ``trim`` (a rule of
+    ``audiokit.io.trim_silence``) cuts each clip's silence first, before any crop.
 
     Notebook: 06_pipeline_and_training_loop
     """
@@ -157,6 +184,10 @@ def make_loader(dataset, batch_size: int, *, train: bool, duration: float, seed:
 
     collate = D.Collate(duration if train else None, mode="random" if train else "full",
                         sample_rate=dataset.sample_rate, seed=seed)
+    if trim is not None:
+        from audiokit.preprocess import TrimCollate
+
+        collate = TrimCollate(collate, trim, dataset.sample_rate)
     return torch.utils.data.DataLoader(
         dataset, batch_size=batch_size, sampler=sampler, shuffle=False,
         collate_fn=collate, num_workers=num_workers, pin_memory=pin,

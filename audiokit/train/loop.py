@@ -28,7 +28,7 @@ from audiokit.train.checkpoint import (
     check_resumable,
 )
 from audiokit.train.config import ConfigError, TrainConfig, validate
-from audiokit.train.data import build_augment, build_datasets, make_loader
+from audiokit.train.data import build_augment, build_datasets, make_loader, trim_rules
 from audiokit.train.distributed import (
     ShardSampler,
     all_reduce_,
@@ -71,6 +71,7 @@ class Trainer:
         self.extractor = FeatureExtractor(**dict(cfg.features)).to(self.device)
         self.sample_rate = self.extractor.sample_rate
         self.data = build_datasets(cfg.data, self.sample_rate)
+        self.trim_saved, self.trim_applied = trim_rules(cfg.data)
         self.classes = list(self.data["train"].classes)
         if len(self.data["train"]) == 0:
             raise ConfigError(f"data {cfg.data.spec!r}: the training split is empty")
@@ -135,6 +136,7 @@ class Trainer:
             "n_features": int(self.extractor.n_features),
             "feature_config": self.extractor.config(),
             "classes": list(self.classes),
+            "preprocess": {"trim": self.trim_saved},
             "config": self.cfg.to_dict(),
             "model_state": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
             "optimizer_state": self.opt.state_dict(),
@@ -171,7 +173,8 @@ class Trainer:
         return make_loader(ds, self.cfg.batch_size, train=train, duration=self.cfg.duration,
                            seed=derive_seed(self.cfg.seed, epoch, salt=1 + self.dist.rank),
                            num_workers=self.cfg.num_workers, sampler=sampler,
-                           pin=self.device.type == "cuda", drop_last=train and self._drop_last())
+                           pin=self.device.type == "cuda", drop_last=train and self._drop_last(),
+                           trim=self.trim_applied)
 
     # -- steps -----------------------------------------------------------------------------
 
