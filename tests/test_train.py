@@ -281,3 +281,53 @@ def test_folder_split_by_group_keys(tmp_path):
         build_datasets(DataConfig(spec=f"folder:{tmp_path}", group_by=r"^(zz)_"))
     with pytest.raises(ConfigError, match="capture group"):
         build_datasets(DataConfig(spec=f"folder:{tmp_path}", group_by=r"^[a-z]+_"))
+
+
+# -- silence trimming: saved in the checkpoint, applied to the run's own clips -----------------
+
+
+def test_trim_rule_is_saved_and_resolved(tones, tmp_path):
+    from audiokit.datasets import TRIM_RULES
+    from audiokit.train.data import trim_rules
+
+    assert trim_rules(train.recipe("spoken_digits").data) == (TRIM_RULES["spoken_digits"], None)
+    assert trim_rules(train.recipe("drum_hits").data)[0]["margin_s"] == 0.002  # the builder's
+    folder = TrainConfig.from_dict({"data": {"spec": f"folder:{tones}"}}).data
+    assert trim_rules(folder) == (None, None)  # user data: nothing was cut, nothing to redo
+    with pytest.raises(ConfigError, match="data.trim"):
+        trim_rules(TrainConfig.from_dict({"data": {"spec": "spoken_digits", "trim": "yes"}}).data)
+    with pytest.raises(ConfigError, match="unknown key"):
+        trim_rules(TrainConfig.from_dict({"data": {"trim": {"top_dB": 30}}}).data)
+    rule = {"top_db": 30.0, "margin_s": 0.01}
+    cfg = tiny_config(tones, tmp_path / "t", epochs=1, augment={}).replace(**{"data.trim": rule})
+    run = train.fit(cfg, progress=False)
+    saved = train.load_checkpoint(run.best_checkpoint)["preprocess"]["trim"]
+    assert saved == {"top_db": 30.0, "margin_s": 0.01, "frame_length": 512, "hop_length": 128}
+
+
+def test_explicit_trim_cuts_training_clips_before_the_crop(tones, tmp_path):
+    from audiokit.train.data import make_loader
+
+    y, _ = train.build_datasets(tiny_config(tones, tmp_path / "x").data, 16000)["train"][0]
+    y = np.asarray(y, np.float32)
+    silence = np.zeros(8000, np.float32)
+
+    class Padded(torch.utils.data.Dataset):  # one clip with 0.5 s of silence on each side
+        sample_rate = 16000
+
+        def __len__(self):
+            return 1
+
+        def __getitem__(self, i):
+            return torch.from_numpy(np.concatenate([silence, y, silence])), 0
+
+    rule = {"top_db": 40.0, "margin_s": 0.0, "frame_length": 512, "hop_length": 128}
+    loader = make_loader(Padded(), 1, train=False, duration=1.0, seed=0, num_workers=0,
+                         sampler=None, pin=False, trim=rule)
+    _, _, lengths = next(iter(loader))
+    untrimmed = make_loader(Padded(), 1, train=False, duration=1.0, seed=0, num_workers=0,
+                            sampler=None, pin=False)
+    assert int(next(iter(untrimmed))[2][0]) == len(y) + 16000
+    # The tone fills its 0.4 s clip: trimming removes the 1 s of added silence, up to the frame
+    # grid of librosa.effects.trim (hop 128 samples, frames of 512 centred on it).
+    assert abs(int(lengths[0]) - len(y)) <= 512 + 128
