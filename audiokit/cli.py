@@ -67,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--robustness", action="store_true", help="accuracy through the Predictor under "
+                   "named perturbations (silence, noise, gain, telephone, room), vs clean")
+    p.add_argument("--perturbations", metavar="A,B,C",
+                   help="with --robustness: which ones (default all; a wrong name lists them)")
+    p.add_argument("--seed", type=int, default=0, help="with --robustness: seeds the perturbations")
+    p.add_argument("--max-clips", type=int, help="with --robustness: at most this many clips")
+    p.add_argument("--no-trim", action="store_true", help="with --robustness: keep silent ends "
+                   "(default: the Predictor trims them as the checkpoint's training clips were)")
 
     p = sub.add_parser("predict", help="classify audio files, folders (recursive) or globs")
     p.add_argument("checkpoint")
@@ -206,6 +214,16 @@ def cmd_evaluate(args) -> int:
     from audiokit.evaluate import evaluate
     from audiokit.train import load_checkpoint
 
+    if args.robustness:
+        from audiokit.robustness import robustness
+
+        rep = robustness(args.checkpoint, args.data, args.perturbations, device=args.device,
+                         batch_size=args.batch_size, seed=args.seed, max_clips=args.max_clips,
+                         split=args.split, trim=None if args.no_trim else "auto")
+        print(rep.to_json() if args.json else rep)
+        return 0
+    if args.perturbations:
+        raise ValueError("--perturbations needs --robustness")
     ck = load_checkpoint(args.checkpoint)
     data = args.data or ck["config"].get("data", {}).get("spec", "spoken_digits")
     res = evaluate(ck, data, batch_size=args.batch_size, device=args.device, split=args.split)
