@@ -111,6 +111,8 @@ def section_status(rows: list[dict]) -> str:
 def train_step(ctx: Context, clock: Clock) -> tuple[str, dict[str, Any]]:
     """Clips/s of forward + backward + optimiser step for every model in four modes."""
     s, names = ctx.sizes, model_names(ctx)
+    if not names:
+        return failed("no models to time (the environment probe lists them; did it fail?)"), {}
     rows: list[dict] = []
     infos: dict[str, dict] = {}
     for name in names:
@@ -124,6 +126,8 @@ def train_step(ctx: Context, clock: Clock) -> tuple[str, dict[str, Any]]:
             continue
         rows += run_worker(ctx, clock, name, [COMPILE_MODE], False, s.caps_s["compile"], "compile")[0]
     add_speedups(rows)
+    order = [*EAGER_MODES, COMPILE_MODE]
+    rows.sort(key=lambda r: (names.index(r["model"]), r["impl"] != "audiokit", order.index(r["mode"])))
     ok = sum(r["status"] == OK for r in rows)
     macls = sorted({i["macls"] for i in infos.values() if i.get("macls")})
     result = {"batch": s.batch, "seconds": s.seconds, "n_features": s.n_features,
