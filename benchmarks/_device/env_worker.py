@@ -13,7 +13,6 @@ from typing import Any
 
 import torch
 
-from audiokit import models
 from benchmarks._device.child import emit, read_spec
 
 
@@ -46,6 +45,17 @@ def gpu_info() -> dict[str, Any]:
             "bf16_supported": bool(torch.cuda.is_bf16_supported())}
 
 
+def model_names() -> dict[str, Any]:
+    """``audiokit.models.available()``; a broken import is reported, not fatal (the GPU facts
+    above are what the other sections need most)."""
+    try:
+        from audiokit import models
+
+        return {"models": models.available(), "models_error": None}
+    except Exception as exc:  # noqa: BLE001
+        return {"models": [], "models_error": f"{type(exc).__name__}: {exc}"}
+
+
 def describe() -> dict[str, Any]:
     """Everything the environment section reports."""
     info = {
@@ -60,8 +70,8 @@ def describe() -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "models": models.available(),
     }
+    info.update(model_names())
     info.update(gpu_info())
     info["gpu_name"] = info["gpus"][0]["name"] if info["gpus"] else None
     return info
