@@ -73,8 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --robustness: which ones (default all; a wrong name lists them)")
     p.add_argument("--seed", type=int, default=0, help="with --robustness: seeds the perturbations")
     p.add_argument("--max-clips", type=int, help="with --robustness: at most this many clips")
-    p.add_argument("--no-trim", action="store_true", help="with --robustness: keep silent ends "
-                   "(default: the Predictor trims them as the checkpoint's training clips were)")
+    p.add_argument("--no-trim", action="store_true", help="keep silent ends (default: trim them "
+                   "as the checkpoint's training clips were)")
 
     p = sub.add_parser("predict", help="classify audio files, folders (recursive) or globs")
     p.add_argument("checkpoint")
@@ -226,7 +226,8 @@ def cmd_evaluate(args) -> int:
         raise ValueError("--perturbations needs --robustness")
     ck = load_checkpoint(args.checkpoint)
     data = args.data or ck["config"].get("data", {}).get("spec", "spoken_digits")
-    res = evaluate(ck, data, batch_size=args.batch_size, device=args.device, split=args.split)
+    res = evaluate(ck, data, batch_size=args.batch_size, device=args.device, split=args.split,
+                   trim=None if args.no_trim else "auto")
     if args.json:
         print(json.dumps(res.to_dict()))
     else:

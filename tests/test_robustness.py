@@ -128,13 +128,17 @@ def test_each_perturbation_is_reproducible(name):
 # -- the report ------------------------------------------------------------------------------
 
 
+TRIM = {"top_db": 30.0, "margin_s": 0.01, "frame_length": 512, "hop_length": 128}
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """A tiny model on two tone classes; training duration = clip length (one window per clip)."""
+    """A tiny model on two tone classes, saved with a trimming rule; training duration = clip
+    length, so the Predictor sees each clip in one window, as ``evaluate`` does."""
     tmp = tmp_path_factory.mktemp("robust")
     tones = make_tones(tmp / "tones", n_per_class=8)
-    run = train.fit(tiny_config(tones, tmp / "run", epochs=2, duration=0.4, augment={}),
-                    progress=False)
+    cfg = tiny_config(tones, tmp / "run", epochs=2, duration=0.4, augment={})
+    run = train.fit(cfg.replace(**{"data.trim": TRIM}), progress=False)
     return run.best_checkpoint, f"folder:{tones}"
 
 
@@ -148,6 +152,7 @@ def test_report_has_every_row_and_clean_matches_evaluate(trained, report):
     ckpt, data = trained
     assert report.names == list(R.DEFAULT_PERTURBATIONS)
     assert all(r.clips == 16 for r in report.rows)
+    assert report.trim == TRIM  # trim="auto": the checkpoint's rule, as evaluate applies it
     ev = evaluate(ckpt, data, device="cpu")
     assert report["clean"].accuracy == ev.accuracy
     # the same clips through the same front-end and model, one window each: float32 batching only
@@ -191,10 +196,11 @@ def test_cli_prints_the_table_and_json(trained, capsys):
     out = capsys.readouterr().out
     rows = [ln for ln in out.splitlines() if ln.startswith("| ") and "perturbation" not in ln]
     assert [r.split("|")[1].strip() for r in rows] == ["clean", "pad", "gain-20dB"]
+    assert "trim top_db=30" in out  # the caption names the rule in force
     assert main(["evaluate", str(ckpt), "--data", data, "--robustness", "--perturbations", "pad",
-                 "--device", "cpu", "--json"]) == 0
+                 "--device", "cpu", "--json", "--no-trim"]) == 0
     back = json.loads(capsys.readouterr().out)
-    assert [r["perturbation"] for r in back["rows"]] == ["clean", "pad"]
+    assert [r["perturbation"] for r in back["rows"]] == ["clean", "pad"] and back["trim"] is None
 
 
 def test_cli_unknown_perturbation_is_one_line(trained, capsys):
@@ -205,3 +211,22 @@ def test_cli_unknown_perturbation_is_one_line(trained, capsys):
                  "--perturbations", "pad,hum"]) == 1
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
     assert len(err) == 1 and "'hum'" in err[0] and "telephone" in err[0] and "reverb" in err[0]
+
+
+def test_cli_evaluate_no_trim_reaches_evaluate(trained, tmp_path, capsys):
+    import soundfile as sf
+
+    from audiokit.cli import main
+
+    ckpt, data = trained
+    for label in ("high", "low"):  # clips with 0.3 s of digital silence on each side
+        (tmp_path / label).mkdir()
+        for f in sorted((Path(data.split(":", 1)[1]) / label).glob("*.wav"))[:3]:
+            y, sr = sf.read(f, dtype="float32")
+            sf.write(tmp_path / label / f.name, np.pad(y, 4800), sr)
+    padded = f"folder:{tmp_path}"
+    trimmed, kept = (evaluate(ckpt, padded, device="cpu", trim=t) for t in ("auto", None))
+    assert abs(trimmed.loss - kept.loss) > 1e-3  # the silence matters to this model
+    assert main(["evaluate", str(ckpt), "--data", padded, "--device", "cpu", "--json",
+                 "--no-trim"]) == 0
+    assert json.loads(capsys.readouterr().out)["loss"] == pytest.approx(kept.loss, abs=1e-6)
