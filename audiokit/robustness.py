@@ -18,7 +18,7 @@ Notebook: 15_inference_and_deployment
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from audiokit.augment import preview
 from audiokit.io import fix_length
 
 __all__ = ["DEFAULT_PERTURBATIONS", "PERTURBATIONS", "Perturbation", "Report", "Row", "clip_seed",
+           "compare",
            "perturb", "resolve_perturbations", "robustness"]
 
 #: Digital silence (seconds) put before and after the clip by ``pad``.
@@ -258,18 +259,10 @@ class Report:
 
     def table(self) -> str:
         """A Markdown table: perturbation, accuracy %, clips, change vs clean in points, what."""
-        head = ["perturbation", "accuracy %", "clips", "vs clean (pts)", "what"]
         cells = [[r.name, f"{100 * r.accuracy:.1f}", str(r.clips), f"{r.change:+.1f}", r.description]
                  for r in self.rows]
-        widths = [max(len(c) for c in col) for col in zip(head, *cells)]
-        right = [False, True, True, True, False]
-
-        def line(row: Sequence[str]) -> str:
-            return "| " + " | ".join(c.rjust(w) if r else c.ljust(w)
-                                     for c, w, r in zip(row, widths, right)) + " |"
-
-        rule = "|" + "|".join("-" * (w + 1) + (":" if r else "-") for w, r in zip(widths, right))
-        return "\n".join([line(head), rule + "|"] + [line(c) for c in cells])
+        return _markdown(["perturbation", "accuracy %", "clips", "vs clean (pts)", "what"], cells,
+                         [False, True, True, True, False])
 
     def __str__(self) -> str:
         return self.caption() + "\n\n" + self.table()
@@ -283,6 +276,30 @@ class Report:
     def to_json(self, **kw) -> str:
         """:meth:`to_dict` as a JSON string (``kw`` go to ``json.dumps``)."""
         return json.dumps(self.to_dict(), **kw)
+
+
+def compare(reports: Mapping[str, Report]) -> str:
+    """One Markdown table of accuracy % for several reports side by side (a column each).
+
+    For before/after lessons: the same clips scored by different checkpoints or trim settings.
+
+    Notebook: 06_pipeline_and_training_loop
+    """
+    names = list(dict.fromkeys(n for rep in reports.values() for n in rep.names))
+    cells = [[n] + [f"{100 * rep[n].accuracy:.1f}" if n in rep.names else "-"
+                    for rep in reports.values()] for n in names]
+    return _markdown(["perturbation", *reports], cells, [False] + [True] * len(reports))
+
+
+def _markdown(head: Sequence[str], cells: Sequence[Sequence[str]], right: Sequence[bool]) -> str:
+    widths = [max(len(c) for c in col) for col in zip(head, *cells)]
+
+    def line(row: Sequence[str]) -> str:
+        return "| " + " | ".join(c.rjust(w) if r else c.ljust(w)
+                                 for c, w, r in zip(row, widths, right)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 1) + (":" if r else "-") for w, r in zip(widths, right))
+    return "\n".join([line(head), rule + "|"] + [line(c) for c in cells])
 
 
 # -- scoring ---------------------------------------------------------------------------------

@@ -187,6 +187,18 @@ def test_report_table_and_json(report):
                                "accuracy": clean.accuracy, "clips": 16, "change_points": 0.0}
 
 
+def test_compare_puts_reports_side_by_side(report):
+    from audiokit.robustness import compare
+
+    sub = type(report)(report.rows[:2], report.classes, report.targets)
+    lines = compare({"all": report, "first two": sub}).splitlines()
+    assert [c.strip() for c in lines[0].split("|")[1:4]] == ["perturbation", "all", "first two"]
+    assert len(lines) == 2 + len(report.rows)
+    acc = f"{100 * report.rows[1].accuracy:.1f}"
+    assert [c.strip() for c in lines[3].split("|")[1:4]] == [report.rows[1].name, acc, acc]
+    assert [c.strip() for c in lines[-1].split("|")[1:4]][2] == "-"  # not in the short report
+
+
 def test_cli_prints_the_table_and_json(trained, capsys):
     from audiokit.cli import main
 
