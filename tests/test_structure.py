@@ -26,10 +26,11 @@ LAYERS = {
     "io": 0, "signals": 0, "metrics": 0, "plots": 0,
     "features": 1,
     "datasets": 2, "augment": 2, "lessons": 2,
-    "models": 3, "pretrained": 3,
-    "train": 4, "evaluate": 4, "predict": 4, "export": 4, "preprocess": 4, "sources": 4,
-    "streaming": 4, "robustness": 4,
+    "models": 3,
+    "train": 4, "pretrained": 4, "evaluate": 4, "predict": 4, "export": 4, "preprocess": 4, "sources": 4,
+    "streaming": 4, "robustness": 4, "crossval": 4,
     "cli": 5, "widgets": 5, "__main__": 5,
+    "mic": 4, "recorder": 5, "live": 5,
 }
 
 

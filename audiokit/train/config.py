@@ -60,6 +60,11 @@ class DataConfig:
     max_train_clips, max_eval_clips : int
         Cap the training / validation+test splits at this many clips (0 = all), keeping the
         class balance (a seeded, class-stratified subset). For quick experiments and CI runs.
+    holdout_column, test_groups, valid_groups : str, list of str, list of str
+        Shipped sets: instead of the metadata split, put the clips whose ``holdout_column`` value
+        (e.g. ``"family"``, ``"kit"``, ``"group"``) is in ``test_groups`` into test, those in
+        ``valid_groups`` into valid and the rest into train. This is how cross-validation over
+        source families holds a whole family out (``audiokit.crossval``).
     trim : "auto", None or dict
         Leading/trailing silence trimming (keyword arguments of ``audiokit.io.trim_silence``).
         It is saved in the checkpoint (``preprocess.trim``) and applied again by ``Predictor``
@@ -81,6 +86,9 @@ class DataConfig:
     group_by: str = ""
     max_train_clips: int = 0
     max_eval_clips: int = 0
+    holdout_column: str = ""
+    test_groups: list = field(default_factory=list)
+    valid_groups: list = field(default_factory=list)
     trim: Any = "auto"
 
 
@@ -116,10 +124,25 @@ class TrainConfig:
         "mixup": {"alpha": 0.2}}`` passed to ``augment.build_waveform_augment`` /
         ``build_spec_augment`` / ``build_mixup``; empty = no augmentation.
     amp : str
-        ``"auto"`` (bf16 on CUDA, off elsewhere), ``"bf16"``, ``"fp16"`` (with GradScaler) or
-        ``"off"``.
+        ``"auto"`` (bf16 on CUDA GPUs with native bf16, sm_80 and later; fp16 with a GradScaler
+        on older ones; off elsewhere), ``"bf16"``, ``"fp16"`` (with GradScaler) or ``"off"``.
+        The fast-path switches below act on CUDA only unless they say otherwise; what a run
+        resolved them to is in every ``history.csv`` row (columns of the same names).
     compile : bool
-        Wrap the model in ``torch.compile`` (opt-in).
+        Wrap the model in ``torch.compile`` (opt-in). When compiling fails the run warns in one
+        line and continues eagerly (history column ``compile``: ``"failed"``).
+    channels_last : "auto" or bool
+        NHWC memory format for the 2-D CNNs (``"auto"``: on CUDA only; never for 1-D models).
+    fused_optimizer : "auto" or bool
+        ``"auto"``: the fused Adam / AdamW / SGD kernel on CUDA, the ``foreach`` one elsewhere
+        (the same numbers as torch's default on the CPU). False: always ``foreach``.
+    tf32 : bool
+        On CUDA, TF32 tensor cores for float32 matmuls and convolutions (False: full fp32).
+    cudnn_benchmark : bool
+        On CUDA, cuDNN autotuning for the fixed-length training crops (evaluation, whose clips
+        vary in length, always runs without it).
+    pin_memory : bool
+        On CUDA, page-locked loader batches, so the host-to-device copies run asynchronously.
     grad_clip : float
         Max gradient norm (0 disables clipping).
     seed : int
@@ -152,6 +175,11 @@ class TrainConfig:
     augment: dict = field(default_factory=dict)
     amp: str = "auto"
     compile: bool = False
+    channels_last: Any = "auto"
+    fused_optimizer: Any = "auto"
+    tf32: bool = True
+    cudnn_benchmark: bool = True
+    pin_memory: bool = True
     grad_clip: float = 5.0
     seed: int = 0
     device: str = "auto"
@@ -305,6 +333,17 @@ def validate(cfg: TrainConfig) -> None:
         raise ConfigError(f"label_smoothing must be in [0, 1), got {cfg.label_smoothing}")
     if cfg.lr <= 0:
         raise ConfigError(f"lr must be > 0, got {cfg.lr}")
+    for key in AUTO_SWITCHES:
+        value = getattr(cfg, key)
+        if value != "auto" and not isinstance(value, bool):
+            raise ConfigError(f"{key} must be 'auto', true or false, got {value!r}")
+    for key in ("compile", "tf32", "cudnn_benchmark", "pin_memory"):
+        if not isinstance(getattr(cfg, key), bool):
+            raise ConfigError(f"{key} must be true or false, got {getattr(cfg, key)!r}")
+
+
+# the fast-path switches that take "auto" (decided per device and model), true or false
+AUTO_SWITCHES = ("channels_last", "fused_optimizer")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -82,6 +82,8 @@ def _build_splits(data: DataConfig, sr: int) -> dict[str, Any]:
         if kind == "spoken_digits_real":
             raise ConfigError("spoken_digits_real is a test-only set (all clips are 'test'); "
                               "train on spoken_digits and evaluate on spoken_digits_real")
+        if data.test_groups:
+            return _holdout(D.load_builtin(kind, sample_rate=sr), data)
         return {s: D.load_builtin(kind, split=s, sample_rate=sr) for s in _SPLITS}
     if kind in _OFFICIAL_FOLDS:
         defaults = _OFFICIAL_FOLDS[kind]
@@ -91,6 +93,27 @@ def _build_splits(data: DataConfig, sr: int) -> dict[str, Any]:
         return {s: layout(path, folds=list(f), sample_rate=sr) for s, f in zip(_SPLITS, folds)}
     full = D.from_folder(path, sample_rate=sr) if kind == "folder" else D.from_list(path, sample_rate=sr)
     return _split(full, data)
+
+
+def _holdout(full, data: DataConfig) -> dict[str, Any]:
+    """Train / valid / test by the values of one metadata column (``DataConfig.holdout_column``)."""
+    column = data.holdout_column or "group"
+    try:
+        keys = full.column(column) if column != "group" else list(full.groups)
+    except KeyError as exc:
+        raise ConfigError(f"data.holdout_column: {exc.args[0] if exc.args else exc}") from None
+    known = set(keys)
+    test, valid = {str(g) for g in data.test_groups}, {str(g) for g in data.valid_groups}
+    for name, wanted in (("test_groups", test), ("valid_groups", valid)):
+        if wanted - known:
+            raise ConfigError(f"data.{name}: no clip of {data.spec} has {column} = "
+                              f"{', '.join(sorted(wanted - known))}; values: {', '.join(sorted(known))}")
+    if test & valid:
+        raise ConfigError(f"data: {', '.join(sorted(test & valid))} in both test_groups and valid_groups")
+    where = ["test" if k in test else "valid" if k in valid else "train" for k in keys]
+    parts = {s: [i for i, w in enumerate(where) if w == s] for s in _SPLITS}
+    return {s: full.subset(idx, name=f"{full.name}[{s}: {column} held out]") if idx else None
+            for s, idx in parts.items()}
 
 
 def _split(full, data: DataConfig) -> dict[str, Any]:

@@ -1,0 +1,93 @@
+"""Holding whole source families out: DataConfig.holdout_column and audiokit.crossval."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from audiokit import datasets as D
+from audiokit.crossval import cross_validate, group_folds
+from audiokit.train import ConfigError, DataConfig, TrainConfig, build_datasets
+
+#: kit -> source family of the fake shipped drum set (two families hold several kits).
+KITS = {"kitA": "hydrogen", "kitB": "hydrogen", "kitC": "avldrums", "kitD": "avldrums",
+        "kitE": "fluidr3", "kitF": "opl3"}
+#: a class-specific tone, so a tiny model has something to learn
+TONE_HZ = {"kick": 100, "snare": 600, "hihat": 5000, "tom": 250, "cymbal": 3500}
+
+
+@pytest.fixture()
+def fake_drums(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "drum_hits"
+    rows = []
+    rng = np.random.default_rng(0)
+    t = np.arange(3200) / 16000
+    for k, (kit, family) in enumerate(KITS.items()):
+        for label in D.CLASSES["drum_hits"]:
+            for take in range(3):
+                rel = f"audio/{label}/{kit}_{take}.wav"
+                (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+                y = 0.3 * np.sin(2 * np.pi * TONE_HZ[label] * (1 + 0.02 * k) * t)
+                sf.write(folder / rel, (y + 0.01 * rng.standard_normal(t.size)).astype(np.float32), 16000)
+                rows.append([rel, label, "train" if k < 4 else "test", kit, "fake", "CC0-1.0",
+                             family, kit])
+    with open(folder / "metadata.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "label", "split", "group", "source", "license", "family", "kit"])
+        w.writerows(rows)
+    monkeypatch.setenv("AUDIOKIT_DATA", str(tmp_path))
+    return folder
+
+
+def test_holdout_column_replaces_the_metadata_split(fake_drums):
+    data = DataConfig("drum_hits", holdout_column="family", test_groups=["avldrums"],
+                      valid_groups=["opl3"])
+    parts = build_datasets(data)
+    fam = {s: set(ds.column("family")) for s, ds in parts.items()}
+    assert fam == {"train": {"hydrogen", "fluidr3"}, "valid": {"opl3"}, "test": {"avldrums"}}
+    assert len(parts["test"]) == 2 * 5 * 3 and len(parts["valid"]) == 5 * 3
+    assert sum(len(ds) for ds in parts.values()) == len(KITS) * 5 * 3  # every clip, once
+
+
+def test_holdout_errors_name_the_problem(fake_drums):
+    with pytest.raises(ConfigError, match="test_groups.*no clip.*avl"):
+        build_datasets(DataConfig("drum_hits", holdout_column="family", test_groups=["avl"]))
+    with pytest.raises(ConfigError, match="holdout_column"):
+        build_datasets(DataConfig("drum_hits", holdout_column="colour", test_groups=["x"]))
+    with pytest.raises(ConfigError, match="both"):
+        build_datasets(DataConfig("drum_hits", holdout_column="family", test_groups=["opl3"],
+                                  valid_groups=["opl3"]))
+
+
+def test_group_folds_cover_every_family_once(fake_drums):
+    folds = group_folds("drum_hits", "family", k=3)
+    flat = [g for f in folds for g in f]
+    assert sorted(flat) == sorted(set(KITS.values())) and len(flat) == len(set(flat))
+
+
+def test_cross_validate_tests_each_family_once(fake_drums, tmp_path):
+    cfg = TrainConfig.from_dict({
+        "model": {"name": "tdnn", "preset": "tiny"},
+        "features": {"kind": "log_mel", "n_mels": 16, "n_fft": 256, "win_length": 256},
+        "data": {"spec": "drum_hits"}, "duration": 0.2, "batch_size": 8, "epochs": 1,
+        "device": "cpu", "out_dir": str(tmp_path / "run"),
+    })
+    cv = cross_validate(cfg, column="family", k=3, out_dir=tmp_path / "cv")
+    assert len(cv.folds) == 3
+    tested = [g for f in cv.folds for g in f.test_groups]
+    assert sorted(tested) == sorted(set(KITS.values()))
+    per_family = {f: 15 * list(KITS.values()).count(f) for f in set(KITS.values())}
+    for fold in cv.folds:
+        assert fold.clips == sum(per_family[g] for g in fold.test_groups)
+        assert not set(fold.test_groups) & set(fold.valid_groups)
+        assert 0.0 <= fold.accuracy <= 1.0 and Path(fold.checkpoint).is_file()
+    assert cv.mean == pytest.approx(np.mean([f.accuracy for f in cv.folds]))
+    assert cv.std == pytest.approx(np.std([f.accuracy for f in cv.folds], ddof=1))
+    saved = json.loads((tmp_path / "cv" / "crossval.json").read_text())
+    assert [f["test_groups"] for f in saved["folds"]] == [f.test_groups for f in cv.folds]
+    assert cv.table().splitlines()[-1].startswith("| all | mean ± std over 3 folds")
