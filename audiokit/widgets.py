@@ -17,8 +17,11 @@ Every explorer carries the CSS class ``audiokit-explorer`` (and ``audiokit-<name
 The demos, plots and signal math that used to live here are still importable from this module
 (``widgets.sampling_demo``, ``widgets.plot_stft``, ``widgets.alias_frequency`` ...).
 
+The browser microphone (``Recorder``, ``live_classifier``, ``collector``) is re-exported from
+:mod:`audiokit.recorder` and :mod:`audiokit.live`.
+
 Notebook: 01_digital_audio, 02_reading_and_resampling, 03_fourier_and_stft, 04_mel_mfcc_fbank,
-05_datasets_and_augmentation
+05_datasets_and_augmentation, 18_record_yourself
 """
 
 from __future__ import annotations
@@ -76,6 +79,12 @@ __all__ += [
     "stft_demo",
     "theoretical_snr",
 ]
+
+# The browser microphone lives in audiokit.recorder (Recorder) and audiokit.live
+# (live_classifier, collector); they load on first use (anywidget, torch), not with the explorers.
+_MICROPHONE = {"Recorder": "recorder", "LiveClassifier": "live", "live_classifier": "live",
+               "Collector": "live", "collector": "live"}
+__all__ += list(_MICROPHONE)
 
 
 def _ipywidgets():
@@ -180,6 +189,10 @@ def _explorer_class():
 def __getattr__(name: str):
     if name == "Explorer":
         return _explorer_class()
+    if name in _MICROPHONE:  # Recorder, live_classifier, collector: loaded on first use
+        import importlib
+
+        return getattr(importlib.import_module(f"audiokit.{_MICROPHONE[name]}"), name)
     raise AttributeError(f"module 'audiokit.widgets' has no attribute {name!r}")
 
 
