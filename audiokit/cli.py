@@ -49,22 +49,10 @@ def _add_train(sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="one line per epoch instead of a "
                    "live progress bar (what you get anyway when stderr is not a terminal)")
     p.add_argument("--quiet", action="store_true", help="no progress output at all")
-
-
-def _add_mic(sub) -> None:
-    p = sub.add_parser("record", help="record from the microphone into a file (extra: mic)")
-    p.add_argument("out", help="file to write (.wav, .flac ...)")
-    p.add_argument("--seconds", type=float, default=2.0)
-    p.add_argument("--sample-rate", type=int, default=16000, help="Hz (default 16000)")
-    p.add_argument("--input", help="input device index or name (default: the system's)")
-    p = sub.add_parser("listen", help="classify the microphone in a rolling window (extra: mic); "
-                                      "Ctrl-C stops")
-    p.add_argument("checkpoint")
-    p.add_argument("--window", type=float, help="window in seconds (default: training duration)")
-    p.add_argument("--hop", type=float, help="hop in seconds (default: half a window)")
-    p.add_argument("--top-k", type=int, default=3)
-    p.add_argument("--input", help="input device index or name (default: the system's)")
-    p.add_argument("--device", default="auto", help="torch device for the model")
+    p.add_argument("--cross-validate", metavar="COLUMN", help="shipped data: train once per fold "
+                   "of this metadata column's groups (e.g. family), each held out whole; prints "
+                   "the per-fold test accuracy and mean +- std")
+    p.add_argument("--folds", type=int, default=4, help="folds for --cross-validate (default 4)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,7 +100,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoint")
     p.add_argument("out")
 
-    _add_mic(sub)
     sub.add_parser("models", help="table of the available backbones")
     sub.add_parser("datasets", help="the shipped datasets and their splits")
     p = sub.add_parser("info", help="print an audio file's header")
@@ -167,6 +154,13 @@ def cmd_train(args) -> int:
     if not args.resume and _out_chosen_by_audiokit(args):
         cfg = _next_free_out(cfg)
     progress = False if args.quiet else ("lines" if args.no_progress else True)
+    if args.cross_validate:
+        from audiokit.crossval import cross_validate
+
+        cv = cross_validate(cfg, column=args.cross_validate, k=args.folds, seed=cfg.data.split_seed,
+                            progress=progress)
+        print(cv.table())
+        return 0
     run = train.fit(cfg, resume=args.resume, progress=progress)
     if not train.is_main_process():
         train.cleanup_distributed()
@@ -339,44 +333,7 @@ def cmd_info(args) -> int:
     return 0
 
 
-def _input_device(name: str | None):
-    return int(name) if name is not None and name.isdigit() else name
-
-
-def cmd_record(args) -> int:
-    from audiokit import io, mic
-
-    chunks = mic.input_chunks(args.sample_rate, device=_input_device(args.input))
-    y = mic.record(args.seconds, args.sample_rate, chunks)
-    out = io.save(args.out, y, args.sample_rate)
-    peak = float(abs(y).max()) if len(y) else 0.0
-    print(f"recorded {len(y) / args.sample_rate:.2f} s at {args.sample_rate} Hz -> {out} "
-          f"(peak {peak:.3f})")
-    return 0
-
-
-def cmd_listen(args) -> int:
-    from audiokit import mic
-    from audiokit.predict import Predictor
-
-    device = _input_device(args.input)
-    mic.check_input(device)  # no PortAudio / no microphone: say so before loading the model
-    pred = Predictor(args.checkpoint, device=args.device, window_s=args.window, hop_s=args.hop)
-    rate = pred.sample_rate
-    chunks = mic.input_chunks(rate, device=device)
-    print(f"listening ({pred.window_s:g} s window every {pred.hop_s:g} s); Ctrl-C stops",
-          flush=True)
-    try:
-        for res in pred.stream(chunks, rate, top_k=args.top_k):
-            print(mic.describe(res), flush=True)
-    except KeyboardInterrupt:
-        print("stopped", flush=True)
-    finally:
-        chunks.close()
-    return 0
-
-
-COMMANDS = {"record": cmd_record, "listen": cmd_listen, "train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
             "export": cmd_export, "models": cmd_models, "datasets": cmd_datasets, "info": cmd_info}
 
 

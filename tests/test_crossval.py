@@ -91,3 +91,21 @@ def test_cross_validate_tests_each_family_once(fake_drums, tmp_path):
     saved = json.loads((tmp_path / "cv" / "crossval.json").read_text())
     assert [f["test_groups"] for f in saved["folds"]] == [f.test_groups for f in cv.folds]
     assert cv.table().splitlines()[-1].startswith("| all | mean ± std over 3 folds")
+
+
+def test_cli_cross_validate_prints_the_fold_table(fake_drums, tmp_path, capsys):
+    from audiokit import cli
+
+    config = tmp_path / "tiny.yaml"
+    TrainConfig.from_dict({
+        "model": {"name": "tdnn", "preset": "tiny"},
+        "features": {"kind": "log_mel", "n_mels": 16, "n_fft": 256, "win_length": 256},
+        "data": {"spec": "drum_hits"}, "duration": 0.2, "batch_size": 8, "epochs": 1,
+        "device": "cpu", "out_dir": str(tmp_path / "cli"),
+    }).save(config)
+    assert cli.main(["train", "--config", str(config), "--cross-validate", "family",
+                     "--folds", "2", "--quiet"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "| fold | test family | clips | accuracy % |"
+    assert len(lines) == 2 + 2 + 1 and lines[-1].startswith("| all | mean ± std over 2 folds | 90 |")
+    assert (tmp_path / "cli-cv" / "crossval.json").is_file()
