@@ -1,6 +1,6 @@
 """The ``audiokit`` command line: argument parsing and one-line errors, no logic of its own.
 
-Subcommands: ``train``, ``evaluate``, ``predict``, ``export``, ``models``, ``datasets``,
+Subcommands: ``train``, ``evaluate``, ``predict``, ``export``, ``convert``, ``models``, ``datasets``,
 ``info``; ``audiokit --version``. Errors print one line to stderr and exit non-zero (set
 ``AUDIOKIT_DEBUG=1`` to see the traceback).
 
@@ -43,6 +43,9 @@ def _add_train(sub) -> None:
     p.add_argument("--out", help="run directory (default runs/<data>, or runs/<data>-2, -3, ... "
                                  "when that already holds a run); an --out holding a run refuses")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from last.pt")
+    p.add_argument("--init-from", metavar="CKPT", help="fine-tune from this checkpoint (yours or a "
+                   "converted PANNs): model, preset and features come from it, a head for other "
+                   "classes is re-initialised; --resume still means resume, never this")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any config key, dotted (e.g. --set features.n_mels=64); value is YAML")
     p.add_argument("--no-test", action="store_true", help="skip the final test evaluation")
@@ -100,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoint")
     p.add_argument("out")
 
+    p = sub.add_parser("convert", help="official PANNs checkpoint (Cnn6/Cnn10/Cnn14/Cnn14_16k "
+                                       ".pth) -> audiokit checkpoint (AudioSet tagging, fine-tuning)")
+    p.add_argument("src", help="the downloaded .pth (e.g. Cnn14_mAP=0.431.pth)")
+    p.add_argument("dst", help="the audiokit checkpoint to write (e.g. cnn14_audioset.pt)")
+
     sub.add_parser("models", help="table of the available backbones")
     sub.add_parser("datasets", help="the shipped datasets and their splits")
     p = sub.add_parser("info", help="print an audio file's header")
@@ -137,6 +145,10 @@ def _train_config(args):
     changes.update({k: v for k, v in flags.items() if v is not None})
     if args.model and args.model != cfg.model.name:
         changes["model.overrides"] = {}
+    if args.init_from:  # model "" = the checkpoint's; a different --model is refused
+        changes["init_from"] = args.init_from
+        if not args.model and not args.config:
+            changes["model.name"] = ""
     if args.no_augment:
         changes["augment"] = {}
     for item in args.set:
@@ -265,8 +277,16 @@ def cmd_predict(args) -> int:
         if args.json:
             print(json.dumps(res.to_dict()), flush=True)
         elif res.ok:
-            print(f"{res.path}: " + ", ".join(f"{lab} {p:.3f}" for lab, p in res.top), flush=True)
+            print(f"{res.path}: " + ("tags " if pred.multi_label else "")
+                  + ", ".join(f"{lab} {p:.3f}" for lab, p in res.top), flush=True)
     return EXIT_ERROR if failed else 0
+
+
+def cmd_convert(args) -> int:
+    from audiokit import pretrained
+
+    print(f"converted {args.src}: {pretrained.convert(args.src, args.dst).summary()}")
+    return 0
 
 
 def cmd_export(args) -> int:
@@ -334,7 +354,7 @@ def cmd_info(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-            "export": cmd_export, "models": cmd_models, "datasets": cmd_datasets, "info": cmd_info}
+            "export": cmd_export, "convert": cmd_convert, "models": cmd_models, "datasets": cmd_datasets, "info": cmd_info}
 
 
 def _error_line(exc: BaseException) -> str:

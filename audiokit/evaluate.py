@@ -18,7 +18,7 @@ import torch
 
 from audiokit import metrics as M
 
-__all__ = ["EvalResult", "dataset_from_spec", "embeddings", "evaluate"]
+__all__ = ["EvalResult", "dataset_from_spec", "embeddings", "evaluate", "mean_average_precision"]
 
 
 @dataclass
@@ -43,8 +43,13 @@ class EvalResult:
     misclassified : list of dict
         ``{"path", "true", "predicted", "prob"}`` for each wrong clip (prob of the prediction).
     probs : np.ndarray, shape (N, C)
-        Softmax outputs in dataset order.
+        Softmax outputs in dataset order (per-class sigmoids for a multi-label checkpoint).
     targets : np.ndarray, shape (N,)
+    multi_label : bool
+        The checkpoint is multi-label (e.g. a converted AudioSet PANNs); ``loss`` is then the
+        mean binary cross-entropy per clip and class.
+    mean_ap : float or None
+        Multi-label only: mean average precision over the classes that have clips.
 
     Notebook: 06_pipeline_and_training_loop
     """
@@ -61,6 +66,8 @@ class EvalResult:
     misclassified: list = field(default_factory=list)
     probs: np.ndarray | None = None
     targets: np.ndarray | None = None
+    multi_label: bool = False
+    mean_ap: float | None = None
 
     @property
     def confusion_normalized(self) -> np.ndarray:
@@ -89,6 +96,8 @@ class EvalResult:
                          f"{row['f1']:5.3f}  {row['support']:7d}")
         lines.append(f"{'accuracy':<{w}}  {self.accuracy:9.4f}  ({self.count} clips)")
         lines.append(f"{'macro-F1':<{w}}  {self.macro_f1:9.4f}")
+        if self.mean_ap is not None:
+            lines.append(f"{'mAP':<{w}}  {self.mean_ap:9.4f}  (multi-label)")
         return "\n".join(lines)
 
     def plot_confusion(self, normalize: bool = False, ax=None):
@@ -103,6 +112,7 @@ class EvalResult:
             "accuracy": self.accuracy, "macro_f1": self.macro_f1, "loss": self.loss,
             "count": self.count, "classes": list(self.classes), "per_class": self.per_class(),
             "confusion": self.confusion.tolist(), "misclassified": self.misclassified,
+            **({"mAP": self.mean_ap} if self.mean_ap is not None else {}),
         }
 
 
@@ -195,7 +205,8 @@ def evaluate(
 
     Notebook: 06_pipeline_and_training_loop
     """
-    model, extractor, classes, dataset, dev, rule = _prepare(checkpoint, dataset, device, split, trim)
+    model, extractor, classes, dataset, dev, rule, multi = _prepare(checkpoint, dataset, device,
+                                                                    split, trim)
     if list(dataset.classes) != list(classes):
         raise ValueError(
             f"dataset classes {list(dataset.classes)} differ from the checkpoint's {list(classes)}")
@@ -203,12 +214,47 @@ def evaluate(
     for feats, flen, labels in _feature_batches(model, extractor, dataset, batch_size, dev,
                                                 num_workers, rule):
         logits = model(feats, flen)
-        probs.append(torch.softmax(logits.float(), dim=1).cpu())
+        probs.append((torch.sigmoid(logits.float()) if multi else logits.float().softmax(1)).cpu())
         targets.append(labels)
     p = torch.cat(probs).numpy() if probs else np.zeros((0, len(classes)), np.float32)
     t = torch.cat(targets).numpy() if targets else np.zeros(0, np.int64)
     paths = [str(item[0]) for item in dataset.items]
-    return result_from_predictions(t, p, list(classes), paths)
+    res = result_from_predictions(t, p, list(classes), paths)
+    if multi:
+        onehot = np.eye(len(classes))[t]
+        q = np.clip(p.astype(np.float64), 1e-12, 1 - 1e-12)
+        res.loss = float(-(onehot * np.log(q) + (1 - onehot) * np.log(1 - q)).mean()) if len(t) else 0.0
+        res.multi_label, res.mean_ap = True, mean_average_precision(onehot, p)
+    return res
+
+
+def mean_average_precision(targets, scores) -> float:
+    """Mean over classes of average precision ``sum_n (R_n - R_{n-1}) P_n`` (as scikit-learn).
+
+    Parameters
+    ----------
+    targets : array-like, shape (N, C)
+        1 where clip n has class c (several per clip for multi-label data).
+    scores : array-like, shape (N, C)
+        Scores or probabilities; tied scores form one threshold.
+
+    Returns
+    -------
+    float
+        The mean over classes with at least one positive clip (nan when there is none).
+
+    Notebook: 17_transfer_learning
+    """
+    y, s = np.asarray(targets, dtype=np.float64), np.asarray(scores, dtype=np.float64)
+    aps = []
+    for c in np.flatnonzero(y.sum(axis=0) > 0):
+        order = np.argsort(-s[:, c], kind="mergesort")
+        yc, sc = y[order, c], s[order, c]
+        last = np.r_[np.flatnonzero(np.diff(sc)), len(sc) - 1]  # end of each distinct score
+        tp = np.cumsum(yc)[last]
+        recall_step = np.diff(np.r_[0.0, tp / tp[-1]])
+        aps.append(float((recall_step * tp / (last + 1)).sum()))
+    return float(np.mean(aps)) if aps else float("nan")
 
 
 def pad_to_one_frame(waves: torch.Tensor, extractor) -> torch.Tensor:
@@ -243,7 +289,7 @@ def embeddings(checkpoint, dataset, batch_size: int = 32, device: str = "auto",
 
     Notebook: 07_tdnn
     """
-    model, extractor, _, dataset, dev, rule = _prepare(checkpoint, dataset, device, split, trim)
+    model, extractor, _, dataset, dev, rule, _ = _prepare(checkpoint, dataset, device, split, trim)
     out, targets = [], []
     for feats, flen, labels in _feature_batches(model, extractor, dataset, batch_size, dev,
                                                 trim=rule):
@@ -253,7 +299,8 @@ def embeddings(checkpoint, dataset, batch_size: int = 32, device: str = "auto",
 
 
 def _prepare(checkpoint, dataset, device: str, split: str, trim="auto"):
-    """Resolve the device, the (model, extractor, classes), the dataset and the trim rule."""
+    """Resolve the device, the (model, extractor, classes), the dataset, the trim rule and
+    whether the checkpoint is multi-label."""
     from audiokit.preprocess import trim_rule
     from audiokit.train import build_from_checkpoint, load_checkpoint, resolve_device
 
@@ -271,7 +318,8 @@ def _prepare(checkpoint, dataset, device: str, split: str, trim="auto"):
         raise ValueError(f"dataset sample rate {dataset.sample_rate} Hz differs from the model's "
                          f"{extractor.sample_rate} Hz; load the data with sample_rate="
                          f"{extractor.sample_rate}")
-    return model, extractor, classes, dataset, dev, trim_rule(ck, trim)
+    multi = ck is not None and ck.get("task") == "multi_label"
+    return model, extractor, classes, dataset, dev, trim_rule(ck, trim), multi
 
 
 def _feature_batches(model, extractor, dataset, batch_size: int, dev, num_workers: int = 0,

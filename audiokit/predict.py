@@ -109,7 +109,8 @@ class Predictor:
         Windows per forward pass (memory stays bounded whatever the number of files).
     threshold : float, optional
         Open-set rejection: when the top probability is below it, ``predict`` puts
-        ``("unknown", top_prob)`` first.
+        ``("unknown", top_prob)`` first. For a multi-label checkpoint (``multi_label``, e.g. a
+        converted AudioSet PANNs) the probabilities are per-class sigmoids (tags), not a softmax.
     trim : "auto", None, bool or dict
         Silence trimming of each input before windowing: ``"auto"`` applies the checkpoint's
         ``preprocess["trim"]`` rule (none for checkpoints without one), ``None`` / ``False``
@@ -129,6 +130,8 @@ class Predictor:
         self.model, self.extractor, self.classes = build_from_checkpoint(ck, device=self.device)
         self.sample_rate = int(self.extractor.sample_rate)
         self.trim: dict | None = trim_rule(ck, trim)
+        # multi-label checkpoints (e.g. converted AudioSet PANNs): independent per-class sigmoids
+        self.multi_label: bool = ck.get("task") == "multi_label"
         train_duration = float(ck.get("config", {}).get("duration", 1.0))
         self.window_s = float(window_s) if window_s else train_duration
         self.hop_s = float(hop_s) if hop_s else self.window_s / 2
@@ -181,7 +184,7 @@ class Predictor:
 
     @torch.inference_mode()
     def _probs(self, chunks: Sequence[np.ndarray]) -> np.ndarray:
-        """Softmax of each chunk (padded batch, masked by lengths) -> (N, C)."""
+        """Softmax (sigmoids when multi-label) of each chunk (padded batch, masked) -> (N, C)."""
         from audiokit.evaluate import pad_to_one_frame
 
         out = []
@@ -197,7 +200,8 @@ class Predictor:
             feats = self.extractor(waves.to(self.device), lengths)
             flen = self.extractor.frame_lengths(lengths)
             logits = self.model(feats, flen)
-            out.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
+            probs = torch.sigmoid(logits.float()) if self.multi_label else logits.float().softmax(1)
+            out.append(probs.cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self.classes)), np.float32)
 
     def _top(self, p: np.ndarray, top_k: int) -> list[tuple[str, float]]:

@@ -157,6 +157,13 @@ class TrainConfig:
         Steps between progress-bar updates (the only host syncs during an epoch).
     tensorboard : bool
         Also write TensorBoard logs to ``out_dir/tb`` when tensorboard is installed.
+    init_from : str
+        Fine-tune from this checkpoint (:mod:`audiokit.train.finetune`): model, preset and
+        features are its own (``model.name`` must be its model or ``""``); ``""``: random init.
+    freeze_backbone_epochs : int
+        First epochs that train only the classifier head (backbone and its BatchNorm fixed).
+    backbone_lr_scale : float
+        Learning-rate factor of all layers but the head (e.g. 0.1 for pretrained ones).
 
     Notebook: 06_pipeline_and_training_loop
     """
@@ -187,6 +194,9 @@ class TrainConfig:
     out_dir: str = "runs/audiokit"
     log_interval: int = 10
     tensorboard: bool = False
+    init_from: str = ""
+    freeze_backbone_epochs: int = 0
+    backbone_lr_scale: float = 1.0
 
     def to_dict(self) -> dict:
         """Plain nested dict (JSON/YAML-serialisable)."""
@@ -333,6 +343,9 @@ def validate(cfg: TrainConfig) -> None:
         raise ConfigError(f"label_smoothing must be in [0, 1), got {cfg.label_smoothing}")
     if cfg.lr <= 0:
         raise ConfigError(f"lr must be > 0, got {cfg.lr}")
+    if cfg.freeze_backbone_epochs < 0 or cfg.backbone_lr_scale <= 0:
+        raise ConfigError(f"freeze_backbone_epochs must be >= 0 and backbone_lr_scale > 0, got "
+                          f"{cfg.freeze_backbone_epochs} and {cfg.backbone_lr_scale}")
     for key in AUTO_SWITCHES:
         value = getattr(cfg, key)
         if value != "auto" and not isinstance(value, bool):

@@ -36,6 +36,12 @@ from audiokit.train.distributed import (
     setup_distributed,
     train_sampler,
 )
+from audiokit.train.finetune import (
+    freeze_for_epoch,
+    load_init_weights,
+    param_groups,
+    resolve_init_from,
+)
 from audiokit.train.optim import amp_dtype, autocast, make_optimizer, make_scheduler
 from audiokit.train.rundir import BEST, LAST, open_run
 from audiokit.train.seeding import derive_seed, rng_state, seed_everything, set_rng_state
@@ -62,6 +68,7 @@ class Trainer:
         from audiokit.features import FeatureExtractor
 
         validate(cfg)
+        cfg, init_ck = resolve_init_from(cfg)  # fine-tuning: model + features from init_from
         self.cfg = cfg
         self.dist, self.device = setup_distributed(device, cfg.device)
         self.out_dir = Path(cfg.out_dir)
@@ -81,9 +88,15 @@ class Trainer:
         seed_everything(cfg.seed)
         self.model = build_model(cfg.model.name, cfg.model.preset, len(self.classes),
                                  self.extractor.n_features, cfg.model.overrides).to(self.device)
+        self.init_info = None  # fine-tuning: what came from cfg.init_from (saved in checkpoints)
+        if init_ck is not None and ckpt is None:  # --resume continues a run, never re-initialises
+            report = load_init_weights(self.model, init_ck, self.classes, cfg.init_from)
+            self.init_info = report.to_dict()
+            if self.dist.is_main:
+                print(report.summary(), flush=True)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
-        self.opt = make_optimizer(cfg, self.model.parameters())
+        self.opt = make_optimizer(cfg, param_groups(self.model, cfg))
         self.steps_per_epoch = self._steps_per_epoch()
         self.sched = make_scheduler(self.opt, cfg, self.steps_per_epoch)
         self.amp_dtype = amp_dtype(cfg, self.device)
@@ -123,6 +136,7 @@ class Trainer:
         self.best_metric = float(ck.get("best_metric", -math.inf))
         self.history = [dict(h) for h in ck.get("history", [])]
         self._resume_rng = ck.get("rng")
+        self.init_info = ck.get("init_from")
 
     def state(self, interrupted: str | None = None) -> dict:
         """The checkpoint dict of this moment (the on-disk format of ``best.pt`` / ``last.pt``)."""
@@ -150,6 +164,7 @@ class Trainer:
             "rng": rng_state(),
             "interrupted": interrupted,
             "torch_version": str(torch.__version__),
+            "init_from": self.init_info,
         }
 
     # -- data ------------------------------------------------------------------------------
@@ -217,6 +232,7 @@ class Trainer:
         cfg = self.cfg
         self.net.train()
         self.extractor.train()
+        freeze_for_epoch(self.model, self.cfg, epoch)  # freeze_backbone_epochs: head only
         loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         correct = torch.zeros((), dtype=torch.int64, device=self.device)
         count = torch.zeros((), dtype=torch.int64, device=self.device)
