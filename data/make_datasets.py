@@ -34,8 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dsbuild import drum_hits, spoken_digits, spoken_digits_real  # noqa: E402
-from dsbuild.common import SPLITS, package_versions  # noqa: E402
+from dsbuild import drum_hits, spoken_digits, spoken_digits_real
+from dsbuild.common import SPLITS, package_versions
 
 BUILDERS = {  # name -> (builder, Debian packages it reads)
     "spoken_digits": (spoken_digits.build_spoken_digits, spoken_digits.PACKAGES),

@@ -120,7 +120,7 @@ def count_table(clips: list[Clip], classes: list[str], key: str = "split") -> st
     cols = ([s for s in SPLITS if any(c.split == s for c in clips)] if key == "split"
             else sorted({value(c) for c in clips}))
     n = Counter((c.label, value(c)) for c in clips)
-    lines = [f"| class | " + " | ".join(cols) + " | total |", "|---" * (len(cols) + 2) + "|"]
+    lines = ["| class | " + " | ".join(cols) + " | total |", "|---" * (len(cols) + 2) + "|"]
     for k in classes:
         row = [n[(k, s)] for s in cols]
         lines.append(f"| {k} | " + " | ".join(map(str, row)) + f" | {sum(row)} |")
@@ -135,7 +135,8 @@ def package_versions(packages: list[str]) -> dict[str, str]:
     """Installed Debian version of each package (``dpkg-query``); exits naming the missing ones."""
     versions, missing = {}, []
     for p in packages:
-        res = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", p], capture_output=True, text=True)
+        res = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", p], check=False,
+                             capture_output=True, text=True)
         if res.returncode != 0 or not res.stdout.strip():
             missing.append(p)
         else:

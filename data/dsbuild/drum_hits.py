@@ -15,9 +15,22 @@ import numpy as np
 import soundfile as sf
 
 from . import drum_render
-from .common import (DRUM_CLASSES, SAMPLE_RATE, SPLITS, Clip, copy_gpl2, count_table,
-                     package_versions, peak_normalize, reset_audio_dir, to_16k_mono,
-                     trim_silence, versions_table, write_flac, write_metadata)
+from .common import (
+    DRUM_CLASSES,
+    SAMPLE_RATE,
+    SPLITS,
+    Clip,
+    copy_gpl2,
+    count_table,
+    package_versions,
+    peak_normalize,
+    reset_audio_dir,
+    to_16k_mono,
+    trim_silence,
+    versions_table,
+    write_flac,
+    write_metadata,
+)
 from .drum_sources import DrumItem, avl_items, constant_reader, hydrogen_items, lmms_items
 
 MAX_DRUM_S = 1.0
@@ -80,7 +93,7 @@ def build_drum_hits(out: Path) -> list[Clip]:
     t0 = time.time()
     versions = package_versions(PACKAGES)
     root = out / "drum_hits"
-    audio = reset_audio_dir(root)
+    reset_audio_dir(root)
     sampled, dropped_kits = hydrogen_items()
     sampled += avl_items() + lmms_items()
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -81,7 +81,7 @@ def vlq(n: int) -> bytes:
 
 def drum_midi(program: int, hits: list[tuple[int, int]]) -> bytes:
     """Standard MIDI file (format 0): kit ``program`` on channel 10, one (note, velocity) hit per SEGMENT_S."""
-    seg, on, length = (int(round(x * TICKS_PER_S)) for x in (SEGMENT_S, NOTE_ON_S, NOTE_LEN_S))
+    seg, on, length = (round(x * TICKS_PER_S) for x in (SEGMENT_S, NOTE_ON_S, NOTE_LEN_S))
     events = [(0, bytes([0xC9, program]))]
     for i, (note, velocity) in enumerate(hits):
         t = i * seg
@@ -108,7 +108,7 @@ def render(font: Font, midi: bytes) -> np.ndarray:
         else:
             cmd = ["timidity", "-c", str(font.path), "-Ow", "-EFreverb=0", "-EFchorus=0",
                    "-s", str(RENDER_RATE), "-o", str(wav), str(mid)]
-        res = subprocess.run(cmd, capture_output=True, text=True)
+        res = subprocess.run(cmd, check=False, capture_output=True, text=True)
         if res.returncode != 0 or not wav.exists():
             raise RuntimeError(f"{cmd[0]} failed for {font.path}: {res.stderr.strip()[-500:]}")
         y, sr = sf.read(wav, dtype="float64", always_2d=True)
@@ -134,7 +134,7 @@ def drum_presets(font: Font) -> list[tuple[int, str]]:
 
 def segments(y: np.ndarray, n: int) -> list[np.ndarray]:
     """Cut a render into its ``n`` note segments (from each all-sound-off to the next)."""
-    seg = int(round(SEGMENT_S * RENDER_RATE))
+    seg = round(SEGMENT_S * RENDER_RATE)
     return [y[i * seg: (i + 1) * seg] for i in range(n)]
 
 

@@ -74,20 +74,20 @@ KIT_INFO: dict[str, tuple[str | None, str, str, str]] = {
                    "hydrogen-drumkits"),
     "circAfrique v4": ("CC-BY-SA-3.0", "Jim Harney", "circafrique", "hydrogen-drumkits"),
     "rumpf_kit_z01_h2": ("CC-BY-3.0", "Emanuel Rumpf", "rumpf", "hydrogen-drumkits"),
-    "Audiophob": (None, "declared CC0 by soundcloud.com/audiophobdubstep, but every sample is a "
+    "Audiophob": (None, ("declared CC0 by soundcloud.com/audiophobdubstep, but every sample is a "
                         "renamed freesound.org upload by a different author whose own licence is not "
-                        "recorded: provenance unclear, dropped", "-", "hydrogen-drumkits"),
+                        "recorded: provenance unclear, dropped"), "-", "hydrogen-drumkits"),
 }
 # instrument-name words that never count as one of the five classes
 DRUM_EXCLUDE = re.compile(r"stick|rim ?click|clap|cowbell|tambourine|agogo|conga|roll|snap|clave|"
                           r"woodblock|maraca|bongo|cajon|whistle|zap|\bfx\b|click|glass|djembe|"
-                          r"sangban|dununba|kenkeni|empty", re.I)
+                          r"sangban|dununba|kenkeni|empty", re.IGNORECASE)
 DRUM_RULES = [  # first match wins; hihat before cymbal ("Sabian Hat" vs "Sabian Crash")
-    ("hihat", re.compile(r"hi-?\s?hat|hihat|\bhat\b|\bhh\b|\bchh\b|\bohh\b", re.I)),
-    ("kick", re.compile(r"kick|bass ?drum|\bbd\b", re.I)),
-    ("tom", re.compile(r"\btom", re.I)),
-    ("snare", re.compile(r"snare|\bsd\b|\bredo\b", re.I)),
-    ("cymbal", re.compile(r"crash|ride|china|splash|cymbal|paiste|sabian|zildjian", re.I)),
+    ("hihat", re.compile(r"hi-?\s?hat|hihat|\bhat\b|\bhh\b|\bchh\b|\bohh\b", re.IGNORECASE)),
+    ("kick", re.compile(r"kick|bass ?drum|\bbd\b", re.IGNORECASE)),
+    ("tom", re.compile(r"\btom", re.IGNORECASE)),
+    ("snare", re.compile(r"snare|\bsd\b|\bredo\b", re.IGNORECASE)),
+    ("cymbal", re.compile(r"crash|ride|china|splash|cymbal|paiste|sabian|zildjian", re.IGNORECASE)),
 ]
 
 

@@ -12,9 +12,22 @@ import numpy as np
 import soundfile as sf
 
 from . import tts
-from .common import (DIGITS, SAMPLE_RATE, SEED, SPLITS, Clip, count_table, package_versions,
-                     peak_normalize, reset_audio_dir, slug, trim_silence, versions_table,
-                     write_flac, write_metadata)
+from .common import (
+    DIGITS,
+    SAMPLE_RATE,
+    SEED,
+    SPLITS,
+    Clip,
+    count_table,
+    package_versions,
+    peak_normalize,
+    reset_audio_dir,
+    slug,
+    trim_silence,
+    versions_table,
+    write_flac,
+    write_metadata,
+)
 
 PACKAGES = ["espeak-ng", "flite", "festival", "festvox-kallpc16k", "festvox-kdlpc16k",
             "festvox-us-slt-hts"]
@@ -78,13 +91,13 @@ def espeak_clips(audio: Path, rng: np.random.Generator, version: str) -> tuple[l
     for accent, variant in voices:
         for word in DIGITS:
             for k in range(RENDITIONS):
-                jobs.append(dict(
-                    accent=accent, variant=variant, word=word, k=k,
-                    speed=int(rng.integers(SPEED_RANGE[0], SPEED_RANGE[1] + 1)),
-                    pitch=int(rng.integers(PITCH_RANGE[0], PITCH_RANGE[1] + 1)),
-                    amp=int(rng.integers(AMPLITUDE_RANGE[0], AMPLITUDE_RANGE[1] + 1)),
-                    ending=ENDINGS[int(rng.integers(len(ENDINGS)))],
-                    peak_db=round(float(rng.uniform(*PEAK_DB_RANGE)), 2)))
+                jobs.append({
+                    "accent": accent, "variant": variant, "word": word, "k": k,
+                    "speed": int(rng.integers(SPEED_RANGE[0], SPEED_RANGE[1] + 1)),
+                    "pitch": int(rng.integers(PITCH_RANGE[0], PITCH_RANGE[1] + 1)),
+                    "amp": int(rng.integers(AMPLITUDE_RANGE[0], AMPLITUDE_RANGE[1] + 1)),
+                    "ending": ENDINGS[int(rng.integers(len(ENDINGS)))],
+                    "peak_db": round(float(rng.uniform(*PEAK_DB_RANGE)), 2)})
 
     def render(job: dict) -> Clip | None:
         voice = f"{job['accent']}+{job['variant']}"
@@ -120,12 +133,12 @@ def engine_clips(audio: Path, rng: np.random.Generator, versions: dict[str, str]
     for engine, voice, speaker, family in ENGINE_VOICES:
         for word in DIGITS:
             for k in range(ENGINE_RENDITIONS):
-                jobs.append(dict(
-                    engine=engine, voice=voice, speaker=speaker, family=family, word=word, k=k,
-                    stretch=round(float(rng.uniform(*STRETCH_RANGE)), 3),
-                    pitch=round(float(rng.uniform(*PITCH_FACTOR_RANGE)), 3),
-                    ending=ENDINGS[int(rng.integers(len(ENDINGS)))],
-                    peak_db=round(float(rng.uniform(*PEAK_DB_RANGE)), 2)))
+                jobs.append({
+                    "engine": engine, "voice": voice, "speaker": speaker, "family": family, "word": word, "k": k,
+                    "stretch": round(float(rng.uniform(*STRETCH_RANGE)), 3),
+                    "pitch": round(float(rng.uniform(*PITCH_FACTOR_RANGE)), 3),
+                    "ending": ENDINGS[int(rng.integers(len(ENDINGS)))],
+                    "peak_db": round(float(rng.uniform(*PEAK_DB_RANGE)), 2)})
 
     def render(job: dict) -> Clip | None:
         text = job["word"] + job["ending"]

@@ -10,9 +10,19 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from .common import (DIGITS, Clip, count_table, package_versions, peak_normalize,
-                     reset_audio_dir, to_16k_mono, trim_silence, versions_table, write_flac,
-                     write_metadata)
+from .common import (
+    DIGITS,
+    Clip,
+    count_table,
+    package_versions,
+    peak_normalize,
+    reset_audio_dir,
+    to_16k_mono,
+    trim_silence,
+    versions_table,
+    write_flac,
+    write_metadata,
+)
 
 ASTERISK_DIGIT_DIRS = [
     Path("/usr/share/asterisk/sounds/en_US_f_Allison/digits"),

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from .common import SAMPLE_RATE, to_16k_mono
+from .common import to_16k_mono
 
 
 def run_to_wav(cmd: list[str], wav: Path, what: str, stdin: str | None = None) -> tuple[np.ndarray, int]:
     """Run a synthesiser command that writes ``wav``; return its samples (float64) and rate."""
-    res = subprocess.run(cmd, capture_output=True, text=True, input=stdin)
+    res = subprocess.run(cmd, check=False, capture_output=True, text=True, input=stdin)
     if res.returncode != 0 or not wav.exists():
         raise RuntimeError(f"{what} failed for {cmd}: {res.stderr.strip()[-500:]}")
     y, sr = sf.read(wav, dtype="float64")
@@ -66,4 +66,4 @@ def pitch_shift_by_rate(y: np.ndarray, sr: int, factor: float) -> np.ndarray:
     durations stretched by ``factor`` first to keep the intended length. The playback rate is
     rounded to whole Hz.
     """
-    return to_16k_mono(y, int(round(sr * factor)))
+    return to_16k_mono(y, round(sr * factor))
