@@ -104,6 +104,10 @@ class JupyterLab:
         return (f"{self.base_url}/lab/workspaces/{workspace}/tree/{relpath}"
                 f"?token={self.token}")
 
+    def notebook7_url(self, relpath: str) -> str:
+        """URL that opens ``relpath`` in Notebook 7 (served by the same server), token included."""
+        return f"{self.base_url}/notebooks/{relpath}?token={self.token}"
+
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         # The kernel must render figures the way a person sees them (inline backend), not with the
@@ -151,6 +155,7 @@ class JupyterLab:
             "--LabApp.extension_manager=readonly",
             "--LabApp.collaborative=False",
             "--LabApp.expose_app_in_browser=True",
+            "--JupyterNotebookApp.expose_app_in_browser=True",  # Notebook 7 (same server)
             f"--LabApp.user_settings_dir={self._write_settings()}",
             f"--LabApp.workspaces_dir={workspaces}",
         ]
@@ -222,6 +227,54 @@ class JupyterLab:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def fake_microphone_args(wav: Path) -> list[str]:
+    """Chromium switches for a fake microphone that plays (and loops) ``wav``, permission granted.
+
+    Notebook: none (test helper for the browser test).
+    """
+    return ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}"]
+
+
+def write_code_notebook(path: Path, cells: list[str]) -> Path:
+    """Write a notebook of code cells (plain JSON, python3 kernel).
+
+    Notebook: none (test helper for the browser test).
+    """
+    notebook = {
+        "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                    "language": "python"}, "language_info": {"name": "python"}},
+        "cells": [{"id": f"cell-{i}", "cell_type": "code", "metadata": {}, "execution_count": None,
+                   "outputs": [], "source": src} for i, src in enumerate(cells)],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(notebook, indent=1) + "\n")
+    return path
+
+
+def best_lag_correlation(rec, ref, sr: int, window_s: float = 0.5) -> list[float]:
+    """For each ``window_s`` window of ``rec``, the largest normalised correlation with the
+    (looped) reference ``ref`` over all lags: 1.0 means the window is a scaled copy of ``ref``.
+
+    Notebook: none (test helper for the browser test).
+    """
+    import numpy as np
+    from scipy.signal import fftconvolve
+
+    n = round(window_s * sr)
+    looped = np.tile(ref, int(np.ceil((len(rec) + n) / len(ref))) + 1).astype(np.float64)
+    energy = np.sqrt(np.maximum(fftconvolve(looped ** 2, np.ones(n), mode="valid"), 1e-20))
+    out = []
+    for start in range(0, len(rec) - n + 1, n):
+        w = rec[start: start + n].astype(np.float64)
+        if np.sqrt(np.mean(w ** 2)) < 1e-3:  # a silent stretch of the looped file: no shape
+            continue
+        xc = fftconvolve(looped, w[::-1], mode="valid")
+        out.append(float(np.max(xc / (energy * np.linalg.norm(w)))))
+    return out
 
 
 def write_widget_notebook(path: Path) -> Path:
