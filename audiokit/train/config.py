@@ -124,25 +124,13 @@ class TrainConfig:
         "mixup": {"alpha": 0.2}}`` passed to ``augment.build_waveform_augment`` /
         ``build_spec_augment`` / ``build_mixup``; empty = no augmentation.
     amp : str
-        ``"auto"`` (bf16 on CUDA GPUs with native bf16, sm_80 and later; fp16 with a GradScaler
-        on older ones; off elsewhere), ``"bf16"``, ``"fp16"`` (with GradScaler) or ``"off"``.
-        The fast-path switches below act on CUDA only unless they say otherwise; what a run
-        resolved them to is in every ``history.csv`` row (columns of the same names).
+        ``"auto"`` (bf16 on CUDA, fp16 + GradScaler where bf16 is only emulated; off elsewhere),
+        ``"bf16"``, ``"fp16"`` (with GradScaler) or ``"off"``.
     compile : bool
-        Wrap the model in ``torch.compile`` (opt-in). When compiling fails the run warns in one
-        line and continues eagerly (history column ``compile``: ``"failed"``).
-    channels_last : "auto" or bool
-        NHWC memory format for the 2-D CNNs (``"auto"``: on CUDA only; never for 1-D models).
-    fused_optimizer : "auto" or bool
-        ``"auto"``: the fused Adam / AdamW / SGD kernel on CUDA, the ``foreach`` one elsewhere
-        (the same numbers as torch's default on the CPU). False: always ``foreach``.
-    tf32 : bool
-        On CUDA, TF32 tensor cores for float32 matmuls and convolutions (False: full fp32).
-    cudnn_benchmark : bool
-        On CUDA, cuDNN autotuning for the fixed-length training crops (evaluation, whose clips
-        vary in length, always runs without it).
-    pin_memory : bool
-        On CUDA, page-locked loader batches, so the host-to-device copies run asynchronously.
+        Wrap the model in ``torch.compile`` (opt-in; if compiling fails: one warning, eager).
+    channels_last, fused_optimizer, tf32, cudnn_benchmark, pin_memory : bool (or "auto")
+        The CUDA fast path, see :mod:`audiokit.train.fastpath`; ``history.csv`` rows have what
+        a run resolved them to, in columns of the same names.
     grad_clip : float
         Max gradient norm (0 disables clipping).
     seed : int
@@ -346,17 +334,6 @@ def validate(cfg: TrainConfig) -> None:
     if cfg.freeze_backbone_epochs < 0 or cfg.backbone_lr_scale <= 0:
         raise ConfigError(f"freeze_backbone_epochs must be >= 0 and backbone_lr_scale > 0, got "
                           f"{cfg.freeze_backbone_epochs} and {cfg.backbone_lr_scale}")
-    for key in AUTO_SWITCHES:
-        value = getattr(cfg, key)
-        if value != "auto" and not isinstance(value, bool):
-            raise ConfigError(f"{key} must be 'auto', true or false, got {value!r}")
-    for key in ("compile", "tf32", "cudnn_benchmark", "pin_memory"):
-        if not isinstance(getattr(cfg, key), bool):
-            raise ConfigError(f"{key} must be true or false, got {getattr(cfg, key)!r}")
-
-
-# the fast-path switches that take "auto" (decided per device and model), true or false
-AUTO_SWITCHES = ("channels_last", "fused_optimizer")
 
 
 # ---------------------------------------------------------------------------------------------

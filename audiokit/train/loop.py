@@ -15,6 +15,7 @@ Notebook: 06_pipeline_and_training_loop
 from __future__ import annotations
 
 import math
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -36,13 +37,25 @@ from audiokit.train.distributed import (
     setup_distributed,
     train_sampler,
 )
+from audiokit.train.fastpath import (
+    CompileOrEager,
+    apply_backend_flags,
+    cudnn_autotune,
+    resolve_fastpath,
+)
 from audiokit.train.finetune import (
     freeze_for_epoch,
     load_init_weights,
     param_groups,
     resolve_init_from,
 )
-from audiokit.train.optim import amp_dtype, autocast, make_optimizer, make_scheduler
+from audiokit.train.optim import (
+    amp_dtype,
+    autocast,
+    load_optimizer_state,
+    make_optimizer,
+    make_scheduler,
+)
 from audiokit.train.rundir import BEST, LAST, open_run
 from audiokit.train.seeding import derive_seed, rng_state, seed_everything, set_rng_state
 
@@ -94,9 +107,7 @@ class Trainer:
             self.init_info = report.to_dict()
             if self.dist.is_main:
                 print(report.summary(), flush=True)
-        if self.device.type == "cuda":
-            torch.backends.cudnn.benchmark = True
-        self.opt = make_optimizer(cfg, param_groups(self.model, cfg))
+        self.opt = make_optimizer(cfg, param_groups(self.model, cfg), self.device)
         self.steps_per_epoch = self._steps_per_epoch()
         self.sched = make_scheduler(self.opt, cfg, self.steps_per_epoch)
         self.amp_dtype = amp_dtype(cfg, self.device)
@@ -108,14 +119,23 @@ class Trainer:
         if ckpt is not None:
             self.restore(ckpt)
 
+        self._apply_fastpath()
         self.net: torch.nn.Module = self.model
         if self.dist.enabled:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.net = DDP(self.model, device_ids=ids)
-        if cfg.compile:
-            self.net = torch.compile(self.net)
+        self.net = CompileOrEager(self.net, cfg.compile)
+
+    def _apply_fastpath(self) -> None:
+        """Resolve the CUDA fast-path switches and apply the ones set here (TF32, cuDNN autotuning,
+        channels-last); see :mod:`audiokit.train.fastpath`."""
+        fused = bool(self.opt.param_groups[0].get("fused"))
+        self.fastpath = resolve_fastpath(self.cfg, self.device, self.model, self.amp_dtype, fused)
+        apply_backend_flags(self.fastpath, self.device)
+        if self.fastpath.channels_last:
+            self.model.to(memory_format=torch.channels_last)
 
     # -- checkpoint state ------------------------------------------------------------------
 
@@ -126,7 +146,7 @@ class Trainer:
                         (cfg.model.name, cfg.model.preset, dict(cfg.model.overrides)),
                         self.classes, self.extractor.config())
         self.model.load_state_dict(ck["model_state"])
-        self.opt.load_state_dict(ck["optimizer_state"])
+        load_optimizer_state(self.opt, ck["optimizer_state"])
         self.sched.load_state_dict(ck["scheduler_state"])
         if ck.get("scaler_state"):
             self.scaler.load_state_dict(ck["scaler_state"])
@@ -188,7 +208,7 @@ class Trainer:
         return make_loader(ds, self.cfg.batch_size, train=train, duration=self.cfg.duration,
                            seed=derive_seed(self.cfg.seed, epoch, salt=1 + self.dist.rank),
                            num_workers=self.cfg.num_workers, sampler=sampler,
-                           pin=self.device.type == "cuda", drop_last=train and self._drop_last(),
+                           pin=self.fastpath.pin_memory, drop_last=train and self._drop_last(),
                            trim=self.trim_applied)
 
     # -- steps -----------------------------------------------------------------------------
@@ -227,9 +247,9 @@ class Trainer:
         Returns
         -------
         dict
-            ``train_loss`` and ``train_acc``, sample-weighted over all ranks.
+            ``train_loss`` and ``train_acc``, sample-weighted over all ranks, and the fast-path
+            settings the epoch ran with (:meth:`audiokit.train.fastpath.FastPath.record`).
         """
-        cfg = self.cfg
         self.net.train()
         self.extractor.train()
         freeze_for_epoch(self.model, self.cfg, epoch)  # freeze_backbone_epochs: head only
@@ -248,10 +268,8 @@ class Trainer:
             targets = labels
             if self.mixup is not None:
                 feats, targets, flen = self.mixup(feats, labels, flen)
-            with autocast(self.device, self.amp_dtype):
-                logits = self.net(feats, flen)
-                loss = F.cross_entropy(logits.float(), targets, label_smoothing=cfg.label_smoothing)
-            self._optimise(loss)
+            logits, loss = self.net.attempt(partial(self._forward_backward, feats, flen, targets))
+            self._optimise()
             self.batch_in_epoch = i + 1
             b = labels.shape[0]
             loss_sum += loss.detach().double() * b
@@ -263,13 +281,31 @@ class Trainer:
                 break
         totals = torch.stack([loss_sum, correct.double(), count.double()])
         all_reduce_(totals, self.dist)
-        n = max(1.0, float(totals[2]))
-        return {"train_loss": float(totals[0]) / n, "train_acc": float(totals[1]) / n}
+        loss_total, correct_total, n = totals.tolist()  # the epoch's one host sync
+        n = max(1.0, n)
+        return {"train_loss": loss_total / n, "train_acc": correct_total / n,
+                **self.fastpath.record(self.net.status)}
 
-    def _optimise(self, loss: torch.Tensor) -> None:
-        """Backward, optional gradient clipping, optimiser and schedule step."""
+    def _forward_backward(self, feats: torch.Tensor, flen: torch.Tensor,
+                          targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Forward, loss and the (scaled) backward of one batch; returns (logits, loss).
+
+        Gradients are cleared first, so a step that a failed ``torch.compile`` cut short runs
+        again from scratch eagerly (:meth:`CompileOrEager.attempt`).
+        """
         self.opt.zero_grad(set_to_none=True)
+        with autocast(self.device, self.amp_dtype):
+            logits = self.net(feats, flen)
+            loss = F.cross_entropy(logits.float(), targets, label_smoothing=self.cfg.label_smoothing)
         self.scaler.scale(loss).backward()
+        return logits, loss
+
+    def _optimise(self) -> None:
+        """Optional gradient clipping, then the optimiser and schedule step.
+
+        No host sync: the clipping norm stays on the device and the fused optimiser reads a
+        GradScaler's inf check there too.
+        """
         if self.cfg.grad_clip and self.cfg.grad_clip > 0:
             self.scaler.unscale_(self.opt)
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
@@ -280,9 +316,10 @@ class Trainer:
 
     def _show(self, bar, loss_sum: torch.Tensor, correct: torch.Tensor, count: torch.Tensor) -> None:
         bar.update(1)
-        if self.step % max(1, self.cfg.log_interval) == 0:
-            n = max(1, int(count))
-            bar.set_postfix(loss=f"{float(loss_sum) / n:.3f}", acc=f"{int(correct) / n:.3f}",
+        if self.step % max(1, self.cfg.log_interval) == 0:  # one host sync per log_interval
+            loss, right, n = torch.stack([loss_sum, correct.double(), count.double()]).tolist()
+            n = max(1.0, n)
+            bar.set_postfix(loss=f"{loss / n:.3f}", acc=f"{right / n:.3f}",
                             lr=f"{self.sched.get_last_lr()[0]:.2e}")
 
     def _should_stop(self, stop) -> bool:
@@ -292,9 +329,10 @@ class Trainer:
             return False  # ranks agree every log_interval steps (one tiny all_reduce)
         flag = torch.tensor([1.0 if stop.signal else 0.0], device=self.device)
         all_reduce_(flag, self.dist)
-        if float(flag) > 0 and stop.signal is None:
+        stopping = flag.item() > 0
+        if stopping and stop.signal is None:
             stop.signal = "SIGTERM"
-        return float(flag) > 0
+        return stopping
 
     @torch.inference_mode()
     def evaluate_split(self, split: str) -> dict:
@@ -306,6 +344,10 @@ class Trainer:
         ds = self.data.get(split)
         if ds is None or len(ds) == 0:
             return {}
+        with cudnn_autotune(False):  # whole clips: a new length would be a new autotuning
+            return self._evaluate(split)
+
+    def _evaluate(self, split: str) -> dict:
         broadcast_buffers(self.model, self.dist)
         self.net.eval()
         self.extractor.eval()

@@ -21,9 +21,11 @@ import os
 import sys
 from pathlib import Path
 
+from audiokit.train.fastpath import FASTPATH_COLUMNS
 from audiokit.train.rundir import HISTORY
 
-__all__ = ["LivePlot", "Monitor", "format_record", "progress_mode", "write_history_csv"]
+__all__ = ["LivePlot", "Monitor", "format_record", "history_columns", "progress_mode",
+           "write_history_csv"]
 
 PROGRESS_MODES = ("bar", "lines", "off")
 
@@ -71,16 +73,26 @@ def format_record(rec: dict, epochs: int | None = None) -> str:
     return " | ".join(parts)
 
 
+def history_columns(history: list[dict]) -> list[str]:
+    """``history.csv``'s columns: the metrics in order of first appearance, then the run's
+    fast-path settings (``audiokit.train.fastpath.FASTPATH_COLUMNS``: amp, channels_last, ...).
+
+    Notebook: 06_pipeline_and_training_loop
+    """
+    keys: list[str] = []
+    for h in history:
+        keys += [k for k in h if k not in keys]
+    return [k for k in keys if k not in FASTPATH_COLUMNS] + [k for k in keys if k in FASTPATH_COLUMNS]
+
+
 def write_history_csv(path: Path, history: list[dict]) -> None:
-    """Write the epoch records as CSV (atomically; columns in order of first appearance).
+    """Write the epoch records as CSV (atomically; columns as :func:`history_columns` orders them).
 
     Notebook: 06_pipeline_and_training_loop
     """
     if not history:
         return
-    keys: list[str] = []
-    for h in history:
-        keys += [k for k in h if k not in keys]
+    keys = history_columns(history)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".csv.tmp")
     with open(tmp, "w", newline="") as fh:
@@ -171,7 +183,7 @@ class Monitor:
         write_history_csv(self.history_path, history)
         if self.writer is not None:
             for k, v in rec.items():
-                if k != "epoch" and isinstance(v, (int, float)):
+                if k != "epoch" and isinstance(v, (int, float)) and not isinstance(v, bool):
                     self.writer.add_scalar(k, v, rec["epoch"])
         line = format_record(rec, self.epochs)
         if self.plot is not None:

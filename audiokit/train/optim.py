@@ -1,8 +1,10 @@
 """Optimiser, learning-rate schedule and mixed precision of a run.
 
 The schedule is a linear warm-up followed by a cosine decay to 0, stepped once per batch.
-Mixed precision is bf16 on CUDA by default (no loss scaling needed), fp16 with a GradScaler on
-request, and off on CPU / MPS.
+Mixed precision is bf16 on CUDA by default where the GPU has bf16 units (no loss scaling needed),
+fp16 with a GradScaler on older GPUs or on request, and off on CPU / MPS. On CUDA the optimiser
+runs its fused kernel (one launch for all parameters, no host sync even under a GradScaler);
+elsewhere the ``foreach`` kernel, which gives the CPU the very numbers of torch's default.
 
 Notebook: 06_pipeline_and_training_loop
 """
@@ -16,23 +18,65 @@ import torch
 
 from audiokit.train.config import ConfigError, TrainConfig
 
-__all__ = ["amp_dtype", "autocast", "lr_lambda", "make_optimizer", "make_scheduler"]
+__all__ = [
+    "amp_dtype",
+    "autocast",
+    "load_optimizer_state",
+    "lr_lambda",
+    "make_optimizer",
+    "make_scheduler",
+    "optimizer_kernel",
+]
 
 
-def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+def optimizer_kernel(device: torch.device | str, fused: bool | str = "auto") -> dict[str, bool]:
+    """The optimiser's kernel keywords on ``device``: ``{"fused": bool, "foreach": bool}``.
+
+    ``fused="auto"`` picks the fused kernel on CUDA and ``foreach`` elsewhere, where it gives
+    the very numbers of torch's default; ``True`` asks for the fused kernel on any device (on the
+    CPU it rounds differently from the default); ``False`` is always ``foreach``.
+
+    Notebook: 06_pipeline_and_training_loop
+    """
+    use_fused = fused is True or (fused == "auto" and torch.device(device).type == "cuda")
+    return {"fused": use_fused, "foreach": not use_fused}
+
+
+def load_optimizer_state(opt: torch.optim.Optimizer, state: dict) -> None:
+    """``opt.load_state_dict(state)``, keeping ``opt``'s own kernel (fused or foreach).
+
+    A checkpoint's parameter groups carry the kernel chosen on the device it was written on; a
+    run resumed on another device (or from a checkpoint older than that choice) keeps the one
+    :func:`optimizer_kernel` chose here, and the fused kernel's step counters move to the
+    parameters' device as it needs them.
+
+    Notebook: 06_pipeline_and_training_loop
+    """
+    groups = [{**saved, **{k: now.get(k) for k in ("fused", "foreach")}}
+              for saved, now in zip(state["param_groups"], opt.param_groups)]
+    groups += state["param_groups"][len(groups):]  # a count mismatch is load_state_dict's error
+    opt.load_state_dict({**state, "param_groups": groups})
+
+
+def make_optimizer(cfg: TrainConfig, params,
+                   device: torch.device | str = "cpu") -> torch.optim.Optimizer:
     """``cfg.optimizer`` over ``params``: AdamW, Adam, or SGD (momentum 0.9, Nesterov).
+
+    The kernel (fused on CUDA, ``foreach`` elsewhere) is :func:`optimizer_kernel`'s choice for
+    ``device`` and ``cfg.fused_optimizer``.
 
     Notebook: 06_pipeline_and_training_loop
     """
     name = cfg.optimizer.lower()
+    if name not in ("adamw", "adam", "sgd"):
+        raise ConfigError(f"unknown optimizer {cfg.optimizer!r}; valid: adamw, adam, sgd")
+    kernel = optimizer_kernel(device, cfg.fused_optimizer)
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **kernel)
     if name == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, nesterov=True,
-                               weight_decay=cfg.weight_decay)
-    raise ConfigError(f"unknown optimizer {cfg.optimizer!r}; valid: adamw, adam, sgd")
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **kernel)
+    return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, nesterov=True,
+                           weight_decay=cfg.weight_decay, **kernel)
 
 
 def lr_lambda(total_steps: int, warmup_steps: int) -> Callable[[int], float]:
@@ -60,8 +104,13 @@ def make_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig,
     return torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(total, warm))
 
 
-def amp_dtype(cfg: TrainConfig, device: torch.device) -> torch.dtype | None:
+def amp_dtype(cfg: TrainConfig, device: torch.device,
+              bf16_supported: bool | None = None) -> torch.dtype | None:
     """The autocast dtype of ``cfg.amp`` on ``device`` (None = full precision).
+
+    ``"auto"`` on CUDA is bf16 where the GPU computes it natively (Ampere, sm_80, and later) and
+    fp16 (with a GradScaler) on older GPUs, whose bf16 is only emulated; off elsewhere.
+    ``bf16_supported`` overrides the query of the current GPU (for tests).
 
     Notebook: 06_pipeline_and_training_loop
     """
@@ -70,6 +119,10 @@ def amp_dtype(cfg: TrainConfig, device: torch.device) -> torch.dtype | None:
         raise ConfigError(f"amp must be auto, bf16, fp16 or off, got {cfg.amp!r}")
     if device.type != "cuda" or amp in ("off", "false", "none"):
         return None
+    if amp == "auto":
+        if bf16_supported is None:
+            bf16_supported = torch.cuda.is_bf16_supported(including_emulation=False)
+        amp = "bf16" if bf16_supported else "fp16"
     return torch.float16 if amp == "fp16" else torch.bfloat16
 
 

@@ -1,0 +1,354 @@
+"""The CUDA fast path of the training loop (audiokit.train.fastpath, optim), proven on the CPU.
+
+The pure choices (optimiser kernel, channels-last, amp dtype) are tested for CUDA and CPU
+devices without a GPU; the compile fallback is forced by a compiler that raises; the absence of
+per-step host syncs is counted with patched tensor-to-Python conversions. The tests marked
+``cuda`` run on a GPU (``benchmarks/device_check.py`` runs them with ``pytest -m cuda``).
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import functools
+import sys
+import traceback
+from pathlib import Path
+
+import pytest
+import torch
+
+from audiokit import models, train
+from audiokit.train.config import ConfigError, TrainConfig
+from audiokit.train.fastpath import (
+    FASTPATH_COLUMNS,
+    CompileFallbackWarning,
+    CompileOrEager,
+    is_2d,
+    use_channels_last,
+)
+from audiokit.train.loop import Trainer
+from audiokit.train.optim import amp_dtype, load_optimizer_state, make_optimizer, optimizer_kernel
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from test_train import make_tones, tiny_config
+
+from benchmarks.models import TWO_D  # after the path insert
+
+CUDA = torch.cuda.is_available()
+CPU_RECORD = {"amp": "off", "channels_last": False, "fused_optimizer": False, "tf32": False,
+              "cudnn_benchmark": False, "pin_memory": False, "compile": "off"}
+
+
+@pytest.fixture(scope="module")
+def tones(tmp_path_factory) -> Path:
+    return make_tones(tmp_path_factory.mktemp("tones"))
+
+
+class _Stop:
+    signal = None
+
+
+# -- pure choices ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("device", "setting", "expected"), [
+    ("cuda", "auto", {"fused": True, "foreach": False}),
+    ("cuda:1", "auto", {"fused": True, "foreach": False}),
+    ("cpu", "auto", {"fused": False, "foreach": True}),
+    ("mps", "auto", {"fused": False, "foreach": True}),
+    ("cuda", False, {"fused": False, "foreach": True}),
+    ("cpu", True, {"fused": True, "foreach": False}),
+])
+def test_optimizer_kernel_is_fused_on_cuda_and_foreach_elsewhere(device, setting, expected):
+    assert optimizer_kernel(device, setting) == expected
+
+
+def test_foreach_on_the_cpu_gives_the_numbers_of_torchs_default():
+    """The CPU's kernel changed from torch's default (for-loop) to foreach: bit for bit the same."""
+    def run(optimizer: str, ours: bool) -> dict:
+        torch.manual_seed(0)
+        model = models.build("resnet_se", 4, 16, preset="tiny")
+        cfg = TrainConfig(optimizer=optimizer)
+        opt = make_optimizer(cfg, model.parameters()) if ours else _torch_default(optimizer, model, cfg)
+        g = torch.Generator().manual_seed(1)
+        for _ in range(3):
+            x, y = torch.randn(4, 30, 16, generator=g), torch.randint(0, 4, (4,), generator=g)
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        return model.state_dict()
+
+    for optimizer in ("adamw", "sgd"):
+        ours, default = run(optimizer, True), run(optimizer, False)
+        assert all(torch.equal(ours[k], default[k]) for k in ours), optimizer
+
+
+def _torch_default(optimizer: str, model, cfg: TrainConfig):
+    if optimizer == "adamw":
+        return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9, nesterov=True,
+                           weight_decay=cfg.weight_decay)
+
+
+def test_make_optimizer_builds_the_chosen_kernel():
+    params = [torch.nn.Parameter(torch.zeros(3))]
+    opt = make_optimizer(TrainConfig(), params, torch.device("cpu"))
+    assert (opt.param_groups[0]["fused"], opt.param_groups[0]["foreach"]) == (False, True)
+
+
+def test_resume_keeps_this_runs_kernel_not_the_checkpoints():
+    """A checkpoint written with foreach (CPU), resumed with the fused kernel (as on a GPU)."""
+    p = torch.nn.Parameter(torch.ones(3))
+    saved = torch.optim.AdamW([p], foreach=True)
+    p.grad = torch.ones(3)
+    saved.step()
+    q = torch.nn.Parameter(torch.ones(3))
+    resumed = torch.optim.AdamW([q], fused=True)
+    load_optimizer_state(resumed, saved.state_dict())
+    assert (resumed.param_groups[0]["fused"], resumed.param_groups[0]["foreach"]) == (True, None)
+    assert torch.equal(resumed.state[q]["exp_avg"], saved.state[p]["exp_avg"])
+
+
+def test_channels_last_only_for_the_2d_models():
+    for name in models.available():
+        two_d = is_2d(models.build(name, 3, 40, preset="tiny"))
+        assert two_d == (name in TWO_D), name  # the registry's models agree with the benchmark list
+        assert use_channels_last("auto", two_d, "cuda") == two_d
+        assert use_channels_last(True, two_d, "cpu") == two_d
+        assert use_channels_last("auto", two_d, "cpu") is False
+        assert use_channels_last(False, two_d, "cuda") is False
+
+
+@pytest.mark.parametrize(("amp", "bf16", "expected"), [
+    ("auto", True, torch.bfloat16),
+    ("auto", False, torch.float16),  # pre-Ampere GPUs: bf16 only emulated -> fp16 + GradScaler
+    ("bf16", False, torch.bfloat16),
+    ("fp16", True, torch.float16),
+    ("off", True, None),
+])
+def test_amp_auto_is_bf16_where_the_gpu_has_it_else_fp16(amp, bf16, expected):
+    cuda = torch.device("cuda")
+    assert amp_dtype(TrainConfig(amp=amp), cuda, bf16_supported=bf16) is expected
+    assert amp_dtype(TrainConfig(amp=amp), torch.device("cpu"), bf16_supported=bf16) is None
+
+
+# -- config ----------------------------------------------------------------------------------
+
+
+def test_switches_round_trip_and_bad_values_name_the_key(tmp_path):
+    cfg = train.recipe("drum_hits", channels_last=True, fused_optimizer=False, tf32=False,
+                       cudnn_benchmark=False, pin_memory=False, compile=True)
+    cfg.save(tmp_path / "c.yaml")
+    back = TrainConfig.load(tmp_path / "c.yaml")
+    assert back == cfg
+    assert (back.channels_last, back.fused_optimizer, back.tf32, back.compile) == (True, False, False, True)
+    defaults = TrainConfig()
+    assert (defaults.channels_last, defaults.fused_optimizer, defaults.tf32,
+            defaults.cudnn_benchmark, defaults.pin_memory, defaults.compile) == (
+        "auto", "auto", True, True, True, False)
+    from audiokit.train.fastpath import check_switches
+
+    with pytest.raises(ConfigError, match=r"channels_last must be auto, true or false, got 'yes'"):
+        check_switches(TrainConfig(channels_last="yes"))
+    with pytest.raises(ConfigError, match=r"tf32 must be true or false, got 'auto'"):
+        check_switches(TrainConfig(tf32="auto"))
+
+
+def test_a_cpu_run_records_its_switches_in_history_and_config(tones, tmp_path):
+    run = train.fit(tiny_config(tones, tmp_path / "r", epochs=1, channels_last=True), progress=False)
+    with open(tmp_path / "r" / "history.csv", newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows, columns = list(reader), reader.fieldnames
+    assert columns[-len(FASTPATH_COLUMNS):] == list(FASTPATH_COLUMNS)  # settings after metrics
+    # tdnn is 1-D, so channels_last=True resolves to False; the rest are the CPU's choices
+    assert {k: rows[0][k] for k in FASTPATH_COLUMNS} == {k: str(v) for k, v in CPU_RECORD.items()}
+    assert {k: run.history[0][k] for k in FASTPATH_COLUMNS} == CPU_RECORD
+    dumped = TrainConfig.load(tmp_path / "r" / "config.yaml")
+    assert (dumped.channels_last, dumped.fused_optimizer, dumped.tf32) == (True, "auto", True)
+
+
+def _layout_shows(m: torch.nn.Module) -> bool:
+    """A conv whose weight's NCHW and NHWC strides differ (not 1 input channel, not 1 x 1)."""
+    return isinstance(m, torch.nn.Conv2d) and m.in_channels > 1 and m.kernel_size != (1, 1)
+
+
+def test_channels_last_on_the_cpu_for_a_2d_model(tones, tmp_path):
+    cfg = tiny_config(tones, tmp_path / "r", epochs=1, channels_last=True,
+                      model={"name": "resnet_se", "preset": "tiny", "overrides": {}})
+    tr = Trainer(cfg, resume=False)
+    conv = next(m for m in tr.model.modules() if _layout_shows(m))
+    assert tr.fastpath.channels_last is True
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert not conv.weight.is_contiguous()  # NHWC strides, not the default NCHW
+    rec = tr.train_epoch(0, _Stop())
+    assert rec["channels_last"] is True and torch.isfinite(torch.tensor(rec["train_loss"]))
+
+
+# -- torch.compile falls back ----------------------------------------------------------------
+
+
+def _broken_backend(gm, example_inputs):
+    raise RuntimeError("no working C++ compiler")
+
+
+def _final_state(run) -> dict:
+    return {k: v.clone() for k, v in run.model.state_dict().items()}
+
+
+@pytest.mark.parametrize("failure", ["at_wrap", "at_first_call"])
+def test_compile_failure_warns_once_and_trains_like_eager(tones, tmp_path, monkeypatch, failure):
+    eager = train.fit(tiny_config(tones, tmp_path / "eager"), progress=False)
+    real_compile = torch.compile
+    if failure == "at_wrap":
+        def compiler(*args, **kwargs):
+            raise RuntimeError("torch.compile is not supported on this platform")
+    else:  # compiles lazily: the broken backend raises inside the first training step
+        compiler = functools.partial(real_compile, backend=_broken_backend)
+    monkeypatch.setattr(torch, "compile", compiler)
+    with pytest.warns(CompileFallbackWarning) as caught:
+        compiled = train.fit(tiny_config(tones, tmp_path / "compiled", compile=True), progress=False)
+    ours = [w for w in caught if issubclass(w.category, CompileFallbackWarning)]
+    assert len(ours) == 1
+    message = str(ours[0].message)
+    assert "\n" not in message and message.startswith("torch.compile failed (")
+    assert message.endswith("training continues with the eager model")
+    assert [h["compile"] for h in compiled.history] == ["failed", "failed"]
+    assert [h["compile"] for h in eager.history] == ["off", "off"]
+    a, b = _final_state(eager), _final_state(compiled)
+    assert all(torch.equal(a[k], b[k]) for k in a)  # the eager rerun of the step changed nothing
+    assert compiled.history[1]["train_loss"] == eager.history[1]["train_loss"]
+
+
+def test_errors_after_a_working_compiled_step_are_not_hidden():
+    calls = []
+
+    def step():
+        calls.append(1)
+        if len(calls) > 1:
+            raise ValueError("a real bug in step 2")
+        return "ok"
+
+    net = CompileOrEager(torch.nn.Identity(), enabled=True, compiler=lambda m: m)
+    assert net.status == "on" and net.attempt(step) == "ok"
+    with pytest.raises(ValueError, match="a real bug"):
+        net.attempt(step)
+    assert net.status == "on" and len(calls) == 2  # not retried, not called a compile failure
+
+
+# -- no host sync per step -------------------------------------------------------------------
+
+_CONVERSIONS = ("item", "tolist", "cpu", "numpy", "__float__", "__int__", "__bool__", "__index__")
+
+
+def _count_conversions(monkeypatch) -> collections.Counter:
+    """Count tensor -> Python conversions by the audiokit file:line that asked for them.
+
+    The loader's collate (audiokit/datasets) works on CPU tensors before the copy to the
+    device, and torch's own code (optimiser step counters, the DataLoader) is not ours: neither
+    is a device sync, so only the rest of audiokit is counted.
+    """
+    calls: collections.Counter = collections.Counter()
+    package = str(ROOT / "audiokit")
+    for name in _CONVERSIONS:
+        original = getattr(torch.Tensor, name)
+
+        def counted(self, *args, _original=original, **kwargs):
+            caller = traceback.extract_stack(limit=2)[0]
+            if caller.filename.startswith(package) and "/datasets/" not in caller.filename:
+                calls[f"{Path(caller.filename).relative_to(ROOT)}:{caller.lineno}"] += 1
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, counted)
+    return calls
+
+
+class _Bar:
+    def update(self, n: int) -> None:
+        pass
+
+    def set_postfix(self, **kwargs) -> None:
+        pass
+
+
+def _epoch_syncs(tones, out: Path, batch_size: int, log_interval: int, monkeypatch) -> tuple[int, int]:
+    tr = Trainer(tiny_config(tones, out, batch_size=batch_size, log_interval=log_interval), resume=False)
+    with monkeypatch.context() as m:
+        calls = _count_conversions(m)
+        tr.train_epoch(0, _Stop(), _Bar())
+    return tr.steps_per_epoch, sum(calls.values())
+
+
+def test_an_epoch_syncs_once_however_many_steps(tones, tmp_path, monkeypatch):
+    steps_a, syncs_a = _epoch_syncs(tones, tmp_path / "a", 8, 1000, monkeypatch)
+    steps_b, syncs_b = _epoch_syncs(tones, tmp_path / "b", 4, 1000, monkeypatch)
+    assert (steps_a, steps_b) == (2, 4)
+    # the epoch's totals (one tolist) and the sampler's CPU order: nothing that grows per step
+    assert syncs_a == syncs_b == 2
+    # the counter does see syncs: a postfix every step adds one per step
+    steps_c, syncs_c = _epoch_syncs(tones, tmp_path / "c", 4, 1, monkeypatch)
+    assert syncs_c == syncs_b + steps_c
+
+
+# -- on a GPU (pytest -m cuda; the device check runs these) ----------------------------------
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not CUDA, reason="needs CUDA")
+def test_cuda_fit_takes_the_fast_path(tones, tmp_path):
+    cfg = tiny_config(tones, tmp_path / "r", epochs=1, device="cuda",
+                      model={"name": "resnet_se", "preset": "tiny", "overrides": {}})
+    tr = Trainer(cfg, resume=False)
+    rec = tr.train_epoch(0, _Stop())
+    bf16 = torch.cuda.is_bf16_supported(including_emulation=False)
+    assert {k: rec[k] for k in FASTPATH_COLUMNS} == {
+        "amp": "bf16" if bf16 else "fp16", "channels_last": True, "fused_optimizer": True,
+        "tf32": True, "cudnn_benchmark": True, "pin_memory": True, "compile": "off"}
+    assert tr.opt.param_groups[0]["fused"] is True
+    assert torch.get_float32_matmul_precision() == "high" and torch.backends.cudnn.benchmark
+    conv = next(m for m in tr.model.modules() if _layout_shows(m))
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert not conv.weight.is_contiguous()
+    waves, _, _ = next(iter(tr._loader("train")))
+    assert waves.is_pinned()
+    assert torch.isfinite(torch.tensor(rec["train_loss"]))
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not CUDA, reason="needs CUDA")
+def test_cuda_steps_do_not_synchronise(tones, tmp_path):
+    """torch's sync debug mode warns at every host-device sync; an epoch has only its last."""
+    import warnings
+
+    cfg = tiny_config(tones, tmp_path / "r", epochs=1, device="cuda", batch_size=4,
+                      log_interval=1000, augment={})
+    tr = Trainer(cfg, resume=False)
+    tr.train_epoch(0, _Stop())  # warm-up: cuDNN autotuning and first-call allocations
+    torch.cuda.synchronize()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            tr.train_epoch(1, _Stop())
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    syncs = [str(w.message).splitlines()[0] for w in caught if "synchroniz" in str(w.message)]
+    assert tr.steps_per_epoch == 4
+    assert len(syncs) <= 1, syncs  # the epoch's totals; none per step
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not CUDA, reason="needs CUDA")
+def test_cuda_rng_state_is_saved_and_restored():
+    from audiokit.train.seeding import rng_state, set_rng_state
+
+    torch.cuda.manual_seed_all(7)
+    torch.rand(3, device="cuda")
+    state = rng_state()
+    assert "cuda" in state and len(state["cuda"]) == torch.cuda.device_count()
+    first = torch.rand(5, device="cuda")
+    set_rng_state(state)
+    assert torch.equal(torch.rand(5, device="cuda"), first)
