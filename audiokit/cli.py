@@ -58,6 +58,22 @@ def _add_train(sub) -> None:
     p.add_argument("--folds", type=int, default=4, help="folds for --cross-validate (default 4)")
 
 
+def _add_mic(sub) -> None:
+    p = sub.add_parser("record", help="record from the microphone into a file (extra: mic)")
+    p.add_argument("out", help="file to write (.wav, .flac ...)")
+    p.add_argument("--seconds", type=float, default=2.0)
+    p.add_argument("--sample-rate", type=int, default=16000, help="Hz (default 16000)")
+    p.add_argument("--input", help="input device index or name (default: the system's)")
+    p = sub.add_parser("listen", help="classify the microphone in a rolling window (extra: mic); "
+                                      "Ctrl-C stops")
+    p.add_argument("checkpoint")
+    p.add_argument("--window", type=float, help="window in seconds (default: training duration)")
+    p.add_argument("--hop", type=float, help="hop in seconds (default: half a window)")
+    p.add_argument("--top-k", type=int, default=3)
+    p.add_argument("--input", help="input device index or name (default: the system's)")
+    p.add_argument("--device", default="auto", help="torch device for the model")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``audiokit`` command."""
     from audiokit import __version__
@@ -108,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("src", help="the downloaded .pth (e.g. Cnn14_mAP=0.431.pth)")
     p.add_argument("dst", help="the audiokit checkpoint to write (e.g. cnn14_audioset.pt)")
 
+    _add_mic(sub)
     sub.add_parser("models", help="table of the available backbones")
     sub.add_parser("datasets", help="the shipped datasets and their splits")
     p = sub.add_parser("info", help="print an audio file's header")
@@ -353,8 +370,46 @@ def cmd_info(args) -> int:
     return 0
 
 
+def _input_device(name: str | None):
+    return int(name) if name is not None and name.isdigit() else name
+
+
+def cmd_record(args) -> int:
+    from audiokit import io, mic
+
+    chunks = mic.input_chunks(args.sample_rate, device=_input_device(args.input))
+    y = mic.record(args.seconds, args.sample_rate, chunks)
+    out = io.save(args.out, y, args.sample_rate)
+    peak = float(abs(y).max()) if len(y) else 0.0
+    print(f"recorded {len(y) / args.sample_rate:.2f} s at {args.sample_rate} Hz -> {out} "
+          f"(peak {peak:.3f})")
+    return 0
+
+
+def cmd_listen(args) -> int:
+    from audiokit import mic
+    from audiokit.predict import Predictor
+
+    device = _input_device(args.input)
+    mic.check_input(device)  # no PortAudio / no microphone: say so before loading the model
+    pred = Predictor(args.checkpoint, device=args.device, window_s=args.window, hop_s=args.hop)
+    rate = pred.sample_rate
+    chunks = mic.input_chunks(rate, device=device)
+    print(f"listening ({pred.window_s:g} s window every {pred.hop_s:g} s); Ctrl-C stops",
+          flush=True)
+    try:
+        for res in pred.stream(chunks, rate, top_k=args.top_k):
+            print(mic.describe(res), flush=True)
+    except KeyboardInterrupt:
+        print("stopped", flush=True)
+    finally:
+        chunks.close()
+    return 0
+
+
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
             "export": cmd_export, "convert": cmd_convert, "models": cmd_models, "datasets": cmd_datasets, "info": cmd_info}
+COMMANDS.update({"record": cmd_record, "listen": cmd_listen})
 
 
 def _error_line(exc: BaseException) -> str:
