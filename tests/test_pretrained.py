@@ -163,7 +163,7 @@ def test_no_code_path_loads_with_weights_only_false():
 
 # -- downstream: tagging, the command line -------------------------------------------------------
 
-def test_predictor_tags_with_sigmoid_probabilities(cnn6_file, tmp_path):
+def test_predictor_tags_with_sigmoid_probabilities(cnn6_file, tmp_path, capsys):
     from audiokit import io
     from audiokit.predict import Predictor
 
@@ -183,6 +183,9 @@ def test_predictor_tags_with_sigmoid_probabilities(cnn6_file, tmp_path):
     from audiokit.cli import main
 
     assert main(["predict", str(dst), str(path), "--top-k", "2", "--device", "cpu"]) == 0
+    line = capsys.readouterr().out.strip()
+    top = [P.audioset_labels()[i] for i in np.argsort(-probs)[:2]]
+    assert line.startswith(f"{path}: tags {top[0]} ") and top[1] in line
 
 
 def test_cli_convert_and_its_errors(cnn6_file, tmp_path, capsys):
@@ -197,3 +200,46 @@ def test_cli_convert_and_its_errors(cnn6_file, tmp_path, capsys):
     assert main(["convert", str(bad), str(tmp_path / "d.pt")]) == 1
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and str(bad) in err
+
+
+def test_mean_average_precision_equals_scikit_learn_with_ties():
+    from sklearn.metrics import average_precision_score
+
+    from audiokit.evaluate import mean_average_precision
+
+    rng = np.random.default_rng(0)
+    y = (rng.random((40, 4)) < 0.3).astype(int)
+    s = np.round(rng.random((40, 4)), 1)  # rounded: many tied scores
+    want = np.mean([average_precision_score(y[:, c], s[:, c]) for c in range(4)])
+    assert mean_average_precision(y, s) == pytest.approx(want, abs=1e-12)
+
+
+def test_evaluate_a_multi_label_checkpoint_reports_sigmoids_and_map(tmp_path):
+    from sklearn.metrics import average_precision_score
+
+    from audiokit import io, models
+    from audiokit.evaluate import evaluate
+    from audiokit.features import FeatureExtractor
+    from audiokit.train import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, recipe
+
+    rng = np.random.default_rng(1)
+    for label, f0 in (("bark", 300.0), ("siren", 900.0)):
+        (tmp_path / "data" / label).mkdir(parents=True)
+        for i in range(4):
+            t = np.arange(8000) / 16000
+            y = 0.3 * np.sin(2 * np.pi * f0 * (1 + 0.05 * i) * t) + 0.01 * rng.standard_normal(8000)
+            io.save(tmp_path / "data" / label / f"{i}.wav", y.astype(np.float32), 16000)
+    torch.manual_seed(0)
+    model = models.build("panns_cnn6", num_classes=2, n_features=40, preset="tiny")
+    ck = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "model_name": "panns_cnn6",
+          "model_preset": "tiny", "model_overrides": {}, "num_classes": 2, "n_features": 40,
+          "feature_config": FeatureExtractor(n_mels=40).config(), "classes": ["bark", "siren"],
+          "config": recipe("spoken_digits").to_dict(), "model_state": model.state_dict(),
+          "epoch": 0, "task": "multi_label"}
+    res = evaluate(ck, f"folder:{tmp_path / 'data'}", device="cpu")
+    assert res.multi_label and res.count == 8
+    assert np.abs(res.probs.sum(axis=1) - 1.0).max() > 1e-3  # sigmoids, not a softmax
+    onehot = np.eye(2)[res.targets]
+    want = np.mean([average_precision_score(onehot[:, c], res.probs[:, c]) for c in range(2)])
+    assert res.mean_ap == pytest.approx(want, abs=1e-6) and "mAP" in res.report()
+    assert res.to_dict()["mAP"] == res.mean_ap
