@@ -379,10 +379,8 @@ def cmd_record(args) -> int:
 
     chunks = mic.input_chunks(args.sample_rate, device=_input_device(args.input))
     y = mic.record(args.seconds, args.sample_rate, chunks)
-    out = io.save(args.out, y, args.sample_rate)
-    peak = float(abs(y).max()) if len(y) else 0.0
-    print(f"recorded {len(y) / args.sample_rate:.2f} s at {args.sample_rate} Hz -> {out} "
-          f"(peak {peak:.3f})")
+    print(f"recorded {len(y) / args.sample_rate:.2f} s at {args.sample_rate} Hz -> "
+          f"{io.save(args.out, y, args.sample_rate)} (peak {float(abs(y).max()):.3f})")
     return 0
 
 
@@ -393,8 +391,7 @@ def cmd_listen(args) -> int:
     device = _input_device(args.input)
     mic.check_input(device)  # no PortAudio / no microphone: say so before loading the model
     pred = Predictor(args.checkpoint, device=args.device, window_s=args.window, hop_s=args.hop)
-    rate = pred.sample_rate
-    chunks = mic.input_chunks(rate, device=device)
+    chunks, rate = mic.input_chunks(pred.sample_rate, device=device), pred.sample_rate
     print(f"listening ({pred.window_s:g} s window every {pred.hop_s:g} s); Ctrl-C stops",
           flush=True)
     try:
