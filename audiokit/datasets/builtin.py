@@ -15,9 +15,11 @@ __all__ = ["BUILTIN", "CLASSES", "SPLITS", "TRIM_RULES", "data_dir", "list_built
 
 #: Shipped datasets and a one-line description of each.
 BUILTIN: dict[str, str] = {
-    "spoken_digits": "the words zero..nine synthesised by espeak-ng in many voices; split by voice",
-    "spoken_digits_real": "human-recorded digits zero..nine (Asterisk prompts, one speaker); test only",
-    "drum_hits": "one-shot drum hits (kick, snare, hihat, tom, cymbal) from Hydrogen kits; split by kit",
+    "spoken_digits": "the words zero..nine from espeak-ng, flite and festival voices; split by speaker",
+    "spoken_digits_real": "human-recorded digits zero..nine (Asterisk and saytime prompts, two "
+                          "speakers); test only",
+    "drum_hits": "one-shot drum hits (kick, snare, hihat, tom, cymbal) from 12 source families "
+                 "(Hydrogen, AVL, LMMS, GM soundfonts); whole families held out",
 }
 
 _DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
