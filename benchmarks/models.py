@@ -64,12 +64,15 @@ def gflops(model: torch.nn.Module, n_frames: int, n_features: int) -> float:
 
 
 def make_step(model: torch.nn.Module, device: str, batch: int, n_frames: int, n_features: int,
-              with_lengths: bool = False, amp: bool = False, channels_last: bool = False):
-    """A closure running one training step (forward + loss + backward + AdamW) on a fixed batch."""
+              with_lengths: bool = False, amp: bool = False, channels_last: bool = False,
+              fused: bool = False):
+    """A closure running one training step (forward + loss + backward + AdamW) on a fixed batch.
+
+    ``fused``: AdamW's fused kernel (else torch's default, ``foreach`` on CUDA)."""
     model = model.to(device).train()
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True if fused else None)
     g = torch.Generator().manual_seed(0)
     x = torch.randn(batch, n_frames, n_features, generator=g).to(device)
     y = torch.randint(0, 10, (batch,), generator=g).to(device)

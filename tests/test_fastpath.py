@@ -293,6 +293,28 @@ def test_an_epoch_syncs_once_however_many_steps(tones, tmp_path, monkeypatch):
     assert syncs_c == syncs_b + steps_c
 
 
+# -- what the device check measures ---------------------------------------------------------
+
+
+def test_device_check_fit_mode_resolves_the_switches_as_fit_does():
+    from benchmarks._device import training
+    from benchmarks._device.report import fastpath_text
+    from benchmarks._device.step_worker import MODES, switches
+
+    assert training.FASTPATH_COLUMNS == FASTPATH_COLUMNS  # the stdlib-only parent's copy
+    for name in ("tdnn", "resnet_se"):
+        model = models.build(name, 3, 40, preset="tiny")
+        # without a GPU, "auto" amp resolves to fp16 on CUDA: either way the step autocasts
+        assert switches(MODES["fit"], model, "cuda") == {
+            "amp": True, "channels_last": name == "resnet_se", "fused": True, "tf32": True}
+        assert switches(MODES["fit"], model, "cpu") == {
+            "amp": False, "channels_last": False, "fused": False, "tf32": False}
+        assert switches(MODES["bf16+channels_last"], model, "cuda")["fused"] is False
+    text = fastpath_text({"amp": "bf16", "channels_last": "True", "fused_optimizer": "True",
+                          "tf32": "False", "pin_memory": "True", "compile": "failed"})
+    assert text == "amp bf16, channels_last, fused_optimizer, pin_memory, compile failed"
+
+
 # -- on a GPU (pytest -m cuda; the device check runs these) ----------------------------------
 
 

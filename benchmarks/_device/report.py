@@ -85,15 +85,21 @@ def _frontend_table(r: dict[str, Any]) -> list[str]:
             table(["method", "median ms", "librosa / this"], rows)]
 
 
+def fastpath_text(fp: dict[str, str]) -> str:
+    """``amp bf16, channels_last, fused_optimizer, ..., compile off``: the switches a run had on."""
+    on = [k for k, v in fp.items() if v == "True"]
+    return ", ".join([f"amp {fp['amp']}"] * ("amp" in fp) + on + [f"compile {fp['compile']}"] * ("compile" in fp))
+
+
 def _runs_table(name: str, result: dict[str, Any]) -> list[str]:
     runs = result.get("runs", [])
     if name == "train_e2e":
         rows = [[r["recipe"], r["status"], r["wall_s"], r.get("epochs"), r.get("test_accuracy"),
-                 r.get("test_clips"), r.get("real_voices_accuracy"), r.get("final_valid_acc")]
-                for r in runs]
+                 r.get("test_clips"), r.get("real_voices_accuracy"), r.get("final_valid_acc"),
+                 fastpath_text(r.get("fastpath") or {})] for r in runs]
         return [f"### train_e2e on {result.get('device')}",
                 table(["recipe", "status", "wall s", "epochs", "test acc", "test clips",
-                       "real voices acc", "valid acc"], rows)]
+                       "real voices acc", "valid acc", "fast path"], rows)]
     rows = [[r["nproc_per_node"], r.get("backend"), r["status"], r["wall_s"], r.get("train_s"),
              r.get("all_reduce_sum"), r.get("loaded"), r.get("max_abs_diff")] for r in runs]
     return [f"### ddp on {result.get('device')}",

@@ -8,7 +8,12 @@ of ``steps`` timed steps after ``warmup`` untimed ones). Modes:
 - ``bf16``: bf16 autocast;
 - ``bf16+channels_last``: bf16 with the model and its 4-D activations in NHWC (2-D CNNs only);
 - ``bf16+compile``: bf16 with ``torch.compile``; when compiling fails the row says so and the
-  eager bf16 step is timed instead (status ``fallback: ...``).
+  eager bf16 step is timed instead (status ``fallback: ...``);
+- ``fit``: what ``audiokit.train.fit`` runs by default on this device, its fast path resolved by
+  the same functions (``audiokit.train.fastpath``, ``optim``): on CUDA bf16 + fused AdamW + TF32
+  matmuls + channels_last for the 2-D CNNs, on the CPU fp32 + foreach. The row's ``switches``
+  say which were on; against ``bf16`` / ``bf16+channels_last`` it measures the fused optimiser
+  and TF32.
 
 Every mode builds a fresh model, so one mode's memory format or compiled graph never leaks into
 the next; peak CUDA memory is reset before each. An out-of-memory error fails that mode only.
@@ -20,23 +25,52 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
 
 from audiokit import models
 from audiokit.features import FeatureExtractor
+from audiokit.train.config import TrainConfig
+from audiokit.train.fastpath import is_2d, use_channels_last
+from audiokit.train.optim import amp_dtype, optimizer_kernel
 from benchmarks._device.budget import OK, failed, first_line, skipped
 from benchmarks._device.child import emit, read_spec
 from benchmarks.models import MACLS_NAMES, TWO_D, load_macls, make_step, race
 
-MODES: dict[str, dict[str, bool]] = {
+MODES: dict[str, dict[str, bool | str]] = {
     "fp32": {"amp": False, "channels_last": False, "compile": False},
     "bf16": {"amp": True, "channels_last": False, "compile": False},
     "bf16+channels_last": {"amp": True, "channels_last": True, "compile": False},
     "bf16+compile": {"amp": True, "channels_last": False, "compile": True},
+    "fit": {"amp": "auto", "channels_last": "auto", "compile": False, "fused": "auto", "tf32": True},
 }
+
+
+def switches(mode: dict[str, bool | str], model: torch.nn.Module, device: str) -> dict[str, Any]:
+    """A mode's amp / channels_last / fused / tf32, with ``"auto"`` decided as ``fit`` decides it."""
+    dev = torch.device(device)
+    amp = mode["amp"] if mode["amp"] != "auto" else amp_dtype(TrainConfig(), dev) is not None
+    cl = mode["channels_last"]
+    if cl == "auto":
+        cl = use_channels_last("auto", is_2d(model), dev)
+    fused = optimizer_kernel(dev, mode["fused"])["fused"] if "fused" in mode else False
+    return {"amp": bool(amp), "channels_last": bool(cl), "fused": fused,
+            "tf32": bool(mode.get("tf32")) and dev.type == "cuda"}
+
+
+@contextmanager
+def tf32_matmuls(enabled: bool) -> Iterator[None]:
+    """TF32 float32 matmuls inside the block (as ``fit``'s ``tf32`` sets them), torch's default after."""
+    before = torch.get_float32_matmul_precision()
+    if enabled:
+        torch.set_float32_matmul_precision("high")
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(before)
 MACLS_MODES = ("fp32", "bf16")
 
 
@@ -53,21 +87,23 @@ def _free(device: str) -> None:
         torch.cuda.reset_peak_memory_stats()
 
 
-def _timed(build: Callable[[], torch.nn.Module], mode: dict[str, bool], spec: dict[str, Any],
+def _timed(build: Callable[[], torch.nn.Module], mode: dict[str, bool | str], spec: dict[str, Any],
            compiled: bool) -> dict[str, Any]:
     """Build, (compile,) run one first step and ``race`` the rest; numbers of the fastest step."""
     device = spec["device"]
     model = build().to(device)
+    on = switches(mode, model, device)
     if compiled:
         model = torch.compile(model)
     step = make_step(model, device, spec["batch"], spec["frames"], spec["n_features"],
-                     amp=mode["amp"], channels_last=mode["channels_last"])
-    first_s = step()[0]  # includes cuDNN autotuning, and compiling for compiled models
-    best = race({"step": step}, spec["steps"], max(0, spec["warmup"] - 1))["step"][0]
+                     amp=on["amp"], channels_last=on["channels_last"], fused=on["fused"])
+    with tf32_matmuls(on["tf32"]):
+        first_s = step()[0]  # includes cuDNN autotuning, and compiling for compiled models
+        best = race({"step": step}, spec["steps"], max(0, spec["warmup"] - 1))["step"][0]
     peak = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else None
     return {"clips_per_s": round(spec["batch"] / best, 3), "step_ms": round(best * 1e3, 3),
             "first_step_s": round(first_s, 3),
-            "peak_mem_mib": round(peak, 1) if peak is not None else None}
+            "peak_mem_mib": round(peak, 1) if peak is not None else None, "switches": on}
 
 
 def time_mode(build: Callable[[], torch.nn.Module], name: str, impl: str, mode_name: str,
@@ -78,7 +114,7 @@ def time_mode(build: Callable[[], torch.nn.Module], name: str, impl: str, mode_n
                            "device": spec["device"], "clips_per_s": None, "step_ms": None,
                            "first_step_s": None, "peak_mem_mib": None}
     t0 = time.perf_counter()
-    if mode["channels_last"] and name not in TWO_D:
+    if mode["channels_last"] is True and name not in TWO_D:
         row["status"] = skipped("1-D model (channels_last is for 2-D CNNs)")
     elif mode["compile"] and not spec["device"].startswith("cuda"):
         row["status"] = skipped("no CUDA")
@@ -90,7 +126,7 @@ def time_mode(build: Callable[[], torch.nn.Module], name: str, impl: str, mode_n
     return row
 
 
-def run_mode(build: Callable[[], torch.nn.Module], mode: dict[str, bool],
+def run_mode(build: Callable[[], torch.nn.Module], mode: dict[str, bool | str],
              spec: dict[str, Any]) -> dict[str, Any]:
     """Status and numbers of one mode; OOM and other errors fail it, a compile error falls back."""
     try:

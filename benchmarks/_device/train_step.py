@@ -23,7 +23,7 @@ from benchmarks._device.budget import (
 )
 from benchmarks._device.context import Context
 
-EAGER_MODES = ("fp32", "bf16", "bf16+channels_last")
+EAGER_MODES = ("fp32", "bf16", "bf16+channels_last", "fit")  # fit: audiokit.train.fit's defaults
 COMPILE_MODE = "bf16+compile"
 WORKER = "benchmarks._device.step_worker"
 

@@ -21,6 +21,9 @@ from benchmarks._device.budget import MIN_CHILD_S, OK, OVER_BUDGET, Clock, faile
 from benchmarks._device.context import Context
 
 RECIPES = (("default", []), ("drum_hits", ["--data", "drum_hits"]))
+# history.csv's fast-path columns (audiokit.train.fastpath.FASTPATH_COLUMNS; a test keeps them equal)
+FASTPATH_COLUMNS = ("amp", "channels_last", "fused_optimizer", "tf32", "cudnn_benchmark",
+                    "pin_memory", "compile")
 TEST_LINE = re.compile(r"test accuracy \(([^,]+), (\d+) clips\): ([0-9.]+)")
 REAL_LINE = re.compile(r"accuracy on spoken_digits_real \(.*?(\d+) clips\): ([0-9.]+)")
 
@@ -49,7 +52,8 @@ def _float(row: dict[str, str] | None, key: str) -> float | None:
 
 
 def parse_run(log_text: str, run_dir: Path) -> dict[str, Any]:
-    """Test accuracy from the printed lines, epochs and validation accuracy from history.csv."""
+    """Test accuracy from the printed lines; epochs, validation accuracy and the fast path the
+    run resolved (amp, channels_last, ...: ``fastpath``) from history.csv."""
     history = read_history(run_dir / "history.csv")
     last = history[-1] if history else None
     test = TEST_LINE.findall(log_text)
@@ -61,6 +65,7 @@ def parse_run(log_text: str, run_dir: Path) -> dict[str, Any]:
         "epochs": len(history),
         "final_valid_acc": _float(last, "valid_acc"),
         "epoch_time_s": round(sum(_float(h, "time_s") or 0.0 for h in history), 3),
+        "fastpath": {k: last[k] for k in FASTPATH_COLUMNS if k in last} if last else {},
     }
 
 
