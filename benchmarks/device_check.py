@@ -21,10 +21,12 @@ Sections (share of the budget):
 - ``environment`` (2 %): GPU, driver, CUDA, cuDNN, torch, TF32 / bf16 support, CPUs;
 - ``cuda_tests`` (6 %): ``python -m pytest -m cuda -q``;
 - ``train_step`` (50 %): clips/s and peak memory of forward + backward + AdamW for every backbone
-  at paper size, batch 64 x 3 s x 80, in fp32, bf16, bf16 + channels_last (2-D CNNs), bf16 +
-  torch.compile; macls's models fp32 / bf16 as ratios when macls is importable (``--macls-site``);
+  at paper size, batch 64 x 3 s x 80, in fp32, bf16, bf16 + channels_last (2-D CNNs), ``fit``
+  (the training loop's CUDA defaults: bf16 + fused AdamW + TF32 + channels_last for 2-D CNNs), bf16
+  + torch.compile; macls's models fp32 / bf16 as ratios when macls is importable (``--macls-site``);
 - ``frontend`` (4 %): ``FeatureExtractor`` on the GPU vs librosa batched on the CPU, 64 x 3 s;
-- ``train_e2e`` (25 %): ``audiokit train`` and ``audiokit train --data drum_hits`` on the device;
+- ``train_e2e`` (25 %): ``audiokit train`` and ``audiokit train --data drum_hits`` on the device,
+  with the fast path each run resolved (its history.csv columns);
 - ``ddp`` (13 %): ``torchrun --nproc_per_node=1`` (and =N with N GPUs), one epoch, NCCL, then the
   checkpoint loaded back.
 
