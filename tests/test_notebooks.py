@@ -40,6 +40,8 @@ TINY: dict[str, dict] = {
                                "seeds": 1, "tasks": ["spoken_digits"]},
     "15_inference_and_deployment": {"epochs": 1, "max_train_clips": 200},
     "16_your_own_data": {"epochs": 1, "clips_per_class": 6},
+    "17_transfer_learning": {"pretrain_epochs": 1, "pretrain_clips": 100, "finetune_epochs": 1,
+                             "clips_per_class": 2, "test_clips_per_class": 6, "seeds": [0]},
     "18_record_yourself": {"epochs": 1, "max_train_clips": 200, "clips_per_class": 3,
                            "finetune_epochs": 1},
 }
