@@ -4,7 +4,10 @@ The (frames x bins) feature map is normalised per frequency bin (batch norm), th
 convolution blocks, each followed by 2x2 average pooling (halving time and frequency) and dropout.
 CNN6 uses one 5x5 convolution per block, CNN10 and CNN14 two 3x3 convolutions. The map is averaged
 over frequency, then ``max + mean`` over (valid) time gives the clip vector, and a fully connected
-layer with ReLU gives the embedding. The AudioSet head of the original is not built.
+layer with ReLU gives the embedding. The classifier (``classifier.2``) plays the original's
+``fc_audioset``: :mod:`audiokit.pretrained` converts the official AudioSet checkpoints into these
+modules (our maps are (frequency, time), the original's (time, frequency), so the converter transposes
+each square kernel; ``bn0`` normalises the mel bins in both).
 
 Every 2x2 pooling floors the size, so the network needs ``min_frames`` = ``min_features`` =
 2 ** (number of poolings): 16 for CNN6 / CNN10 and 32 for CNN14. Shorter clips are zero-padded
