@@ -243,3 +243,17 @@ def test_evaluate_a_multi_label_checkpoint_reports_sigmoids_and_map(tmp_path):
     want = np.mean([average_precision_score(onehot[:, c], res.probs[:, c]) for c in range(2)])
     assert res.mean_ap == pytest.approx(want, abs=1e-6) and "mAP" in res.report()
     assert res.to_dict()["mAP"] == res.mean_ap
+
+
+def test_fallback_reference_front_end_equals_torchlibrosa():
+    """The conv1d DFT used when torchlibrosa is missing is the same front-end (float32 rounding)."""
+    pytest.importorskip("torchlibrosa")
+    from panns_reference import _front_end, _LogMel, _Spectrogram
+
+    wave = clips(32000, 1.3)
+    spec, logmel = _front_end(32000, 1024, 320, 14000)
+    with torch.no_grad():
+        ours = _LogMel(32000, 1024, 14000)(_Spectrogram(1024, 320)(wave))
+        want = logmel(spec(wave))
+    assert ours.shape == want.shape == (3, 1, 131, 64)
+    assert float((ours - want).abs().max()) < 1e-3  # dB; float32 sums of 1024 products
