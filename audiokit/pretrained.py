@@ -57,7 +57,6 @@ ARCHITECTURES: dict[str, tuple[str, int]] = {
 }
 
 N_AUDIOSET = 527
-_FRONT_END = ("spectrogram_extractor.", "logmel_extractor.")
 
 
 class PretrainedError(ValueError):
@@ -79,7 +78,7 @@ def _numpy_globals() -> list:
     for fn in (multiarray._reconstruct, multiarray.scalar):
         for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
             out.append((fn, f"{module}.{fn.__name__}"))
-    for cls in vars(np.dtypes).values():  # dtype classes (np.dtypes.Float64DType, ...)
+    for cls in vars(getattr(np, "dtypes", object)).values():  # np.dtypes.Float64DType ... (>= 1.25)
         if isinstance(cls, type) and issubclass(cls, np.dtype):
             out.append(cls)
     return out
