@@ -133,7 +133,7 @@ def cross_validate(config, column: str = "family", k: int = 4, seed: int = 0,
     """
     from audiokit.evaluate import evaluate
     from audiokit.train import build_datasets, fit
-    from audiokit.train.config import coerce_config
+    from audiokit.train.recipes import coerce_config
 
     cfg = coerce_config(config)
     groups = [list(f) for f in folds] if folds is not None else group_folds(

@@ -37,9 +37,10 @@ from audiokit.train.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from audiokit.train.config import RECIPES, ConfigError, DataConfig, ModelConfig, TrainConfig, recipe
+from audiokit.train.config import ConfigError, DataConfig, ModelConfig, TrainConfig
 from audiokit.train.data import BUILTIN_DATA, DATA_KINDS, build_datasets, parse_data_spec
 from audiokit.train.distributed import cleanup_distributed, is_main_process, resolve_device
+from audiokit.train.recipes import RECIPES, recipe
 from audiokit.train.run import Run, fit
 from audiokit.train.rundir import holds_run, next_free_run_dir
 

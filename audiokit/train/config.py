@@ -17,8 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RECIPES", "ConfigError", "DataConfig", "ModelConfig", "TrainConfig", "coerce_config",
-           "recipe", "validate"]
+__all__ = ["ConfigError", "DataConfig", "ModelConfig", "TrainConfig", "validate"]
 
 
 class ConfigError(ValueError):
@@ -295,22 +294,6 @@ def _atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def coerce_config(config: TrainConfig | dict | str | os.PathLike | None) -> TrainConfig:
-    """A private :class:`TrainConfig` copy from a config, a dict, a YAML / JSON path or None.
-
-    None is the spoken_digits recipe.
-
-    Notebook: 06_pipeline_and_training_loop
-    """
-    if config is None:
-        return recipe("spoken_digits")
-    if isinstance(config, TrainConfig):
-        return TrainConfig.from_dict(config.to_dict())
-    if isinstance(config, dict):
-        return TrainConfig.from_dict(config)
-    return TrainConfig.load(config)
-
-
 def validate(cfg: TrainConfig) -> None:
     """Check the numeric settings that would otherwise fail deep inside the loop.
 
@@ -334,65 +317,3 @@ def validate(cfg: TrainConfig) -> None:
     if cfg.freeze_backbone_epochs < 0 or cfg.backbone_lr_scale <= 0:
         raise ConfigError(f"freeze_backbone_epochs must be >= 0 and backbone_lr_scale > 0, got "
                           f"{cfg.freeze_backbone_epochs} and {cfg.backbone_lr_scale}")
-
-
-# ---------------------------------------------------------------------------------------------
-# Default recipes (recipes/<name>.yaml hold the same values; a test keeps them equal)
-# ---------------------------------------------------------------------------------------------
-
-RECIPES: dict[str, dict] = {
-    "spoken_digits": {
-        "model": {"name": "tdnn", "preset": "tiny", "overrides": {}},
-        "features": {"kind": "log_mel", "n_mels": 40, "normalize": "cmn"},
-        "data": {"spec": "spoken_digits"},
-        "duration": 1.0,
-        "batch_size": 32,
-        "epochs": 12,
-        "lr": 3e-3,
-        "weight_decay": 1e-2,
-        "warmup_epochs": 1.0,
-        "label_smoothing": 0.05,
-        "augment": {
-            "waveform": {"gain": {"p": 0.5}, "noise": {"p": 0.5}, "shift": {"p": 0.5}},
-            "spec": {"specaugment": {"p": 0.5}},
-        },
-        "out_dir": "runs/spoken_digits",
-    },
-    # Drums: a 2-D CNN and no CMN. A drum hit's average spectrum *is* its identity (a kick is
-    # low, a hihat high); per-clip mean normalisation removes exactly that. Chosen on the
-    # validation kits: resnet_se tiny 0.87-0.93 valid vs tdnn + CMN 0.69-0.81.
-    "drum_hits": {
-        "model": {"name": "resnet_se", "preset": "tiny", "overrides": {}},
-        "features": {"kind": "log_mel", "n_mels": 40, "normalize": None},
-        "data": {"spec": "drum_hits"},
-        "duration": 1.0,
-        "batch_size": 32,
-        "epochs": 20,
-        "lr": 3e-3,
-        "weight_decay": 1e-2,
-        "warmup_epochs": 1.0,
-        "label_smoothing": 0.05,
-        "augment": {
-            "waveform": {"gain": {"p": 0.5}, "noise": {"p": 0.3}},
-            "spec": {"specaugment": {"p": 0.5}},
-        },
-        "out_dir": "runs/drum_hits",
-    },
-}
-
-
-def recipe(name: str = "spoken_digits", **changes: Any) -> TrainConfig:
-    """The default :class:`TrainConfig` for a shipped dataset, with optional changes.
-
-    Parameters
-    ----------
-    name : str
-        ``"spoken_digits"`` or ``"drum_hits"`` (``recipes/<name>.yaml`` holds the same values).
-    **changes
-        Dotted keys as in :meth:`TrainConfig.replace` (``epochs=2``, ``model__name="ecapa_tdnn"``).
-
-    Notebook: 06_pipeline_and_training_loop
-    """
-    if name not in RECIPES:
-        raise ConfigError(f"no recipe named {name!r}; available: {', '.join(RECIPES)}")
-    return TrainConfig.from_dict(json.loads(json.dumps(RECIPES[name]))).replace(**changes)

@@ -28,9 +28,10 @@ from pathlib import Path
 import torch
 
 from audiokit.train.checkpoint import save_checkpoint
-from audiokit.train.config import TrainConfig, coerce_config
+from audiokit.train.config import TrainConfig
 from audiokit.train.loop import Trainer
 from audiokit.train.monitor import Monitor
+from audiokit.train.recipes import coerce_config
 from audiokit.train.rundir import CONFIG
 
 __all__ = ["Run", "fit"]
