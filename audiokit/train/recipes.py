@@ -28,14 +28,16 @@ RECIPES: dict[str, dict] = {
         "warmup_epochs": 1.0,
         "label_smoothing": 0.05,
         # Audio as people have it (notebook 06): the word at a random place with silence and a
-        # microphone's noise floor around it; a channel's EQ, a phone line, another pitch, a room.
+        # microphone's noise floor around it; a channel's EQ, a phone line, a room, and pitch up to
+        # +7 semitones (the natural training voices are all male: with +-3 the held-out female
+        # voice scored 61 %, with -3..+7 it scores more; see the issue note).
         "augment": {
             "waveform": {
                 "gain": {"p": 0.5}, "noise": {"p": 0.5}, "shift": {"p": 0.5},
                 "placement": {"p": 0.7, "max_lead_s": 0.4, "max_trail_s": 0.7},
                 "noise_floor": {"p": 0.7, "level_db": [-90.0, -45.0]},
                 "telephone": {"p": 0.2}, "eq": {"p": 0.3},
-                "pitch": {"p": 0.3, "semitones": [-3.0, 3.0]}, "reverb": {"p": 0.2},
+                "pitch": {"p": 0.5, "semitones": [-3.0, 7.0]}, "reverb": {"p": 0.2},
             },
             "spec": {"specaugment": {"p": 0.5}},
         },
