@@ -9,9 +9,9 @@ import pytest
 
 pytest.importorskip("anywidget")
 
-from audiokit import io, recorder, widgets  # noqa: E402
-from audiokit.live import Collector, LiveClassifier, probability_bars  # noqa: E402
-from audiokit.recorder import Recorder, max_seconds, pcm_from_bytes, to_waveform  # noqa: E402
+from audiokit import io, recorder, widgets
+from audiokit.live import Collector, LiveClassifier, probability_bars
+from audiokit.recorder import Recorder, max_seconds, pcm_from_bytes, to_waveform
 
 
 def tone(f_hz: float, seconds: float, sr: int) -> np.ndarray:

@@ -40,6 +40,7 @@ from audiokit.datasets.splits import kfold_by_group, split_by_group
 __all__ = [
     "BUILTIN",
     "CLASSES",
+    "TRIM_RULES",
     "AudioDataset",
     "Collate",
     "ColumnError",
@@ -50,7 +51,6 @@ __all__ = [
     "from_folder",
     "from_list",
     "kfold_by_group",
-    "TRIM_RULES",
     "list_builtin",
     "load_builtin",
     "make_loader",
