@@ -24,22 +24,6 @@ def cli_subprocess(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120, check=False)
 
 
-@pytest.fixture
-def cli(capsys):
-    """`audiokit ARGS` in this process (fast): returns (returncode, stdout, stderr) like run()."""
-    from audiokit.cli import main
-
-    def run(*args):
-        capsys.readouterr()
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as exc:  # argparse usage errors / --version
-            code = exc.code
-        out, err = capsys.readouterr()
-        return subprocess.CompletedProcess(args, code, out, err)
-
-    return run
-
 
 def assert_one_line_error(res: subprocess.CompletedProcess, *words: str) -> None:
     assert res.returncode != 0

@@ -18,19 +18,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SR = 16000
 
 
-@pytest.fixture
-def cli(capsys):
-    """`audiokit ARGS` in this process: (returncode, stdout, stderr)."""
-    from audiokit.cli import main
-
-    def run(*args):
-        capsys.readouterr()
-        code = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return subprocess.CompletedProcess(args, code, out, err)
-
-    return run
-
 
 @pytest.fixture(scope="module")
 def ckpt(tmp_path_factory) -> Path:

@@ -36,15 +36,11 @@ def tiny_yaml(tones, tmp_path) -> Path:
 
 
 @pytest.fixture
-def cli(capsys):
-    """`audiokit ARGS` in this process: (returncode, stdout, stderr)."""
-    from audiokit.cli import main
-
+def cli(cli):
+    """The shared in-process CLI runner, as (returncode, stdout, stderr) tuples."""
     def run(*args):
-        capsys.readouterr()
-        code = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
+        res = cli(*args)
+        return res.returncode, res.stdout, res.stderr
 
     return run
 
