@@ -242,3 +242,28 @@ def test_cli_evaluate_no_trim_reaches_evaluate(trained, tmp_path, capsys):
     assert main(["evaluate", str(ckpt), "--data", padded, "--device", "cpu", "--json",
                  "--no-trim"]) == 0
     assert json.loads(capsys.readouterr().out)["loss"] == pytest.approx(kept.loss, abs=1e-6)
+
+
+@pytest.fixture(scope="module")
+def robust_model(tmp_path_factory):
+    """A small model trained the way the default recipes are: the trimming rule saved, and the
+    sound placed in silence with a noise floor around it."""
+    tmp = tmp_path_factory.mktemp("robust_aug")
+    tones = make_tones(tmp / "tones", n_per_class=8)
+    waveform = {"placement": {"p": 0.8, "max_lead_s": 0.2, "max_trail_s": 0.3},
+                "noise_floor": {"p": 0.5}, "gain": {"p": 0.5}}
+    cfg = tiny_config(tones, tmp / "run", epochs=6, duration=0.4, augment={"waveform": waveform})
+    run = train.fit(cfg.replace(**{"data.trim": TRIM}), progress=False)
+    return run.best_checkpoint, f"folder:{tones}"
+
+
+def test_silence_and_noise_floor_cost_at_most_3_points(robust_model):
+    """The issue's bar on a small model: served with the checkpoint's trimming rule, silence
+    around the clip and a -60 dBFS noise floor over it cost at most 3 points (of 16 clips: none).
+    It can fail: served without the rule, the same model scored 0.5 on pad (measured)."""
+    ckpt, data = robust_model
+    rep = R.robustness(ckpt, data, perturbations="pad,pad+noise-60dBFS,offset", device="cpu")
+    clean = rep["clean"].accuracy
+    assert clean >= 0.9, clean  # two easy tone classes: a model that learned them
+    for name in ("pad", "pad+noise-60dBFS", "offset"):
+        assert rep[name].accuracy >= clean - 0.03, (name, rep[name].accuracy, clean)
