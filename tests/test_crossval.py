@@ -84,7 +84,13 @@ def test_cross_validate_tests_each_family_once(fake_drums, tmp_path):
     per_family = {f: 15 * list(KITS.values()).count(f) for f in set(KITS.values())}
     for fold in cv.folds:
         assert fold.clips == sum(per_family[g] for g in fold.test_groups)
-        assert not set(fold.test_groups) & set(fold.valid_groups)
+        # the protocol: test one fold, train on every other family, no validation fold
+        assert fold.valid_groups == [] and Path(fold.checkpoint).name == "last.pt"
+        run_cfg = TrainConfig.load(Path(fold.checkpoint).parent / "config.yaml")
+        parts = build_datasets(run_cfg.data)
+        assert parts["valid"] is None
+        assert set(parts["train"].column("family")) == set(KITS.values()) - set(fold.test_groups)
+        assert len(parts["train"]) + fold.clips == len(KITS) * 5 * 3
         assert 0.0 <= fold.accuracy <= 1.0 and Path(fold.checkpoint).is_file()
     assert cv.mean == pytest.approx(np.mean([f.accuracy for f in cv.folds]))
     assert cv.std == pytest.approx(np.std([f.accuracy for f in cv.folds], ddof=1))
