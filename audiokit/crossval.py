@@ -144,15 +144,13 @@ def cross_validate(config, column: str = "family", k: int = 4, seed: int = 0,
     root = Path(out_dir) if out_dir is not None else Path(cfg.out_dir + "-cv")
     results = []
     for i, test_groups in enumerate(groups):
-        valid_groups: list[str] = []
         fold_cfg = cfg.replace(**{"data.holdout_column": column, "data.test_groups": test_groups,
-                                  "data.valid_groups": valid_groups,
-                                  "out_dir": str(root / f"fold{i}")})
+                                  "data.valid_groups": [], "out_dir": str(root / f"fold{i}")})
         run = fit(fold_cfg, progress=progress)
         test = build_datasets(fold_cfg.data, run.extractor.sample_rate)["test"]
         res = evaluate(run.last_checkpoint, test)
         recall = {c: float(r) for c, r in zip(res.classes, res.recall)}
-        results.append(Fold(i, list(test_groups), list(valid_groups), float(res.accuracy),
+        results.append(Fold(i, list(test_groups), [], float(res.accuracy),
                             int(res.count), str(run.last_checkpoint), recall))
     cv = CrossValidation(column, results)
     tmp = root / ".crossval.json.tmp"  # atomic: a reader never sees half a file
