@@ -24,7 +24,6 @@ def cli_subprocess(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120, check=False)
 
 
-
 def assert_one_line_error(res: subprocess.CompletedProcess, *words: str) -> None:
     assert res.returncode != 0
     assert "Traceback" not in res.stderr

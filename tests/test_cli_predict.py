@@ -18,7 +18,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SR = 16000
 
 
-
 @pytest.fixture(scope="module")
 def ckpt(tmp_path_factory) -> Path:
     from audiokit import train

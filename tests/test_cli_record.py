@@ -65,7 +65,6 @@ def test_listen_prints_one_line_per_hop_from_predictor_stream(fake_device, tmp_p
 
     run = train.fit(tiny_config(make_tones(tmp_path / "tones"), tmp_path / "run", epochs=2,
                                 augment={}), progress=False)
-    y, _ = fake_device
     assert cli.main(["listen", str(run.best_checkpoint), "--window", "0.5", "--hop", "0.25",
                      "--device", "cpu"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()

@@ -206,7 +206,7 @@ def _builder_rule(y: np.ndarray, top_db: float, margin_s: float, sr: int = 16000
     import librosa
 
     _, (start, end) = librosa.effects.trim(y, top_db=top_db, frame_length=512, hop_length=128)
-    margin = int(round(margin_s * sr))
+    margin = round(margin_s * sr)
     return y[max(0, start - margin): min(len(y), end + margin)]
 
 
