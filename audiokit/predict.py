@@ -32,20 +32,26 @@ __all__ = ["Prediction", "Predictor", "StreamResult", "WaveformClassifier", "exp
 UNKNOWN = "unknown"
 
 
-def frame_windows(n: int, window: int, hop: int) -> list[int]:
-    """Start samples of the windows that cover ``n`` samples.
+def frame_windows(n: int, window: int, hop: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` samples of the windows that cover ``n`` samples.
 
-    Windows are ``window`` samples long, ``hop`` apart; the last one is aligned to the end so the
-    tail is covered. A clip no longer than one window gives ``[0]`` (used whole).
+    Windows are ``window`` samples long, ``hop`` apart. What is left after the last full window
+    is covered by that window growing to the end when it is at most half a hop, and by one
+    more window aligned to the end otherwise. So an input up to ``window + hop // 2`` samples is
+    used whole: a one-shot trimmed to a few ms over the window is not scored a second time with
+    its attack cut off (the models saw such lengths in training, see ``RandomPlacement``).
 
     Notebook: 15_inference_and_deployment
     """
     if n <= window:
-        return [0]
-    starts = list(range(0, n - window + 1, hop))
-    if starts[-1] + window < n:
-        starts.append(n - window)
-    return starts
+        return [(0, n)]
+    spans = [(s, s + window) for s in range(0, n - window + 1, hop)]
+    rest = n - spans[-1][1]
+    if 0 < rest <= hop // 2:
+        spans[-1] = (spans[-1][0], n)
+    elif rest > 0:
+        spans.append((n - window, n))
+    return spans
 
 
 @dataclass
@@ -177,8 +183,8 @@ class Predictor:
         return t, (t.ctypes.data - y.ctypes.data) // y.itemsize if t.size else 0
 
     def _windows(self, y: np.ndarray) -> tuple[list[np.ndarray], list[int]]:
-        starts = frame_windows(len(y), self.window, self.hop)
-        return [y[s: s + self.window] for s in starts], starts
+        spans = frame_windows(len(y), self.window, self.hop)
+        return [y[a:b] for a, b in spans], [a for a, _ in spans]
 
     # -- model -------------------------------------------------------------------------------
 

@@ -3,8 +3,8 @@
 The shipped datasets were cut with :func:`audiokit.io.trim_silence`; audio as users have it
 has silence around the sound. A checkpoint records the rule it was trained with::
 
-    ck["preprocess"] = {"trim": {"top_db": 40.0, "margin_s": 0.02,
-                                 "frame_length": 512, "hop_length": 128}}   # or {"trim": None}
+    ck["preprocess"] = {"trim": {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512,
+                                 "hop_length": 128, "precise_start": False}}  # or {"trim": None}
 
 (no ``"preprocess"`` key, as in older checkpoints, means no trimming). :func:`trim_rule` turns
 that and a caller's ``trim=`` choice into the rule in force, :func:`apply_trim` applies it to one
@@ -26,9 +26,9 @@ from audiokit import io
 __all__ = ["TRIM_DEFAULTS", "TrimCollate", "apply_trim", "is_silent", "trim_rule"]
 
 #: The keyword arguments of :func:`audiokit.io.trim_silence` with their defaults (the spoken
-#: digits' rule).
-TRIM_DEFAULTS: dict[str, float] = {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512,
-                                   "hop_length": 128}
+#: digits' rule). A saved rule without ``precise_start`` (older checkpoints) means False.
+TRIM_DEFAULTS: dict[str, float | bool] = {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512,
+                                          "hop_length": 128, "precise_start": False}
 
 
 def trim_rule(checkpoint: Mapping | None, trim: Any = "auto") -> dict | None:
@@ -46,7 +46,8 @@ def trim_rule(checkpoint: Mapping | None, trim: Any = "auto") -> dict | None:
     Returns
     -------
     dict or None
-        ``{"top_db", "margin_s", "frame_length", "hop_length"}``, or ``None`` for no trimming.
+        ``{"top_db", "margin_s", "frame_length", "hop_length", "precise_start"}``, or ``None``
+        for no trimming.
 
     Notebook: 15_inference_and_deployment
     """
@@ -72,8 +73,12 @@ def _complete(rule: Mapping, where: str) -> dict:
         raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; "
                          f"expected {', '.join(TRIM_DEFAULTS)}")
     out = {**TRIM_DEFAULTS, **rule}
+    if not isinstance(out["precise_start"], (bool, np.bool_)):
+        raise ValueError(f"{where}: precise_start must be true or false, "
+                         f"got {out['precise_start']!r}")
     out = {"top_db": float(out["top_db"]), "margin_s": float(out["margin_s"]),
-           "frame_length": int(out["frame_length"]), "hop_length": int(out["hop_length"])}
+           "frame_length": int(out["frame_length"]), "hop_length": int(out["hop_length"]),
+           "precise_start": bool(out["precise_start"])}
     if out["top_db"] <= 0 or out["margin_s"] < 0 or out["frame_length"] < 1 or out["hop_length"] < 1:
         raise ValueError(f"{where}: needs top_db > 0 dB, margin_s >= 0 s and frame/hop lengths "
                          f">= 1 sample, got {out}")

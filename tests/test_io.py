@@ -245,6 +245,31 @@ def test_trim_silence_recovers_a_padded_clip():
     assert np.array_equal(out[lead: lead + len(clip)], clip)
 
 
+@pytest.mark.parametrize("onset", [0, 100, 4000, 4037])
+def test_trim_silence_precise_start_cuts_at_the_first_loud_sample(onset):
+    sr, margin = 16000, 32  # the drums' 0.002 s
+    rng = np.random.default_rng(onset)
+    hit = (0.5 * np.exp(-np.arange(8000) / 800) * rng.standard_normal(8000)).astype(np.float32)
+    hit[0] = 0.5  # the onset is loud from its first sample, like a drum one-shot's
+    y = np.concatenate([np.zeros(onset, np.float32), hit, np.zeros(8000, np.float32)])
+    framed = io.trim_silence(y, sr, top_db=40, margin_s=0.002)
+    precise = io.trim_silence(y, sr, top_db=40, margin_s=0.002, precise_start=True)
+    first = lambda t: int(np.argmax(np.abs(t) > 0))  # noqa: E731
+    # the frame grid leaves up to frame/2 samples before the onset; precise_start the margin
+    assert first(precise) == min(onset, margin)
+    assert onset < 1000 or first(framed) >= margin + TRIM_HOP
+    assert len(framed) - len(precise) == first(framed) - first(precise)  # the end is the same
+    # a noise floor 60 dB under the peak before the hit is not taken for the onset
+    noisy = y + (0.5e-3 * rng.standard_normal(len(y))).astype(np.float32)
+    cut = io.trim_silence(noisy, sr, top_db=40, margin_s=0.002, precise_start=True)
+    start = (cut.ctypes.data - noisy.ctypes.data) // noisy.itemsize
+    assert start == max(0, onset - margin)
+    # channels: the first loud sample of any channel
+    stereo = np.stack([y, np.roll(y, 50)])
+    both = io.trim_silence(stereo, sr, top_db=40, margin_s=0.002, precise_start=True)
+    assert both.shape[0] == 2 and first(both[0]) == min(onset, margin)
+
+
 def test_trim_silence_keeps_what_it_cannot_trim():
     empty = np.zeros(0, np.float32)
     assert io.trim_silence(empty, 16000).shape == (0,)

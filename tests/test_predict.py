@@ -31,9 +31,17 @@ def tone(f_hz: float, seconds: float, sr: int = 16000) -> np.ndarray:
 
 
 def test_frame_windows_cover_the_clip():
-    assert frame_windows(100, 200, 50) == [0]
-    assert frame_windows(1000, 400, 200) == [0, 200, 400, 600]
-    assert frame_windows(1050, 400, 200) == [0, 200, 400, 600, 650]
+    assert frame_windows(100, 200, 50) == [(0, 100)]
+    assert frame_windows(1000, 400, 200) == [(0, 400), (200, 600), (400, 800), (600, 1000)]
+    # a rest of more than half a hop gets a window aligned to the end ...
+    assert frame_windows(1150, 400, 200)[-2:] == [(600, 1000), (750, 1150)]
+    # ... a shorter one widens the last window: no near-copy with its start cut off
+    assert frame_windows(1050, 400, 200) == [(0, 400), (200, 600), (400, 800), (600, 1050)]
+    assert frame_windows(16192, 16000, 8000) == [(0, 16192)]  # a trimmed 1 s hit, used whole
+    for n in range(1, 3000, 7):
+        spans = frame_windows(n, 400, 200)
+        assert spans[0][0] == 0 and spans[-1][1] == n
+        assert all(b - a <= 500 and b2 > b for (a, b), (_, b2) in zip(spans, spans[1:]))
 
 
 def test_predict_array_file_and_many(ckpt, tmp_path):
@@ -106,7 +114,8 @@ def test_pt2_export_runs(ckpt, tmp_path):
 
 # -- many files, errors ----------------------------------------------------------------------
 
-TRIM = {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512, "hop_length": 128}
+TRIM = {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512, "hop_length": 128,
+        "precise_start": False}
 
 
 @pytest.fixture(scope="module")
@@ -170,6 +179,11 @@ def test_trim_rule_comes_from_the_checkpoint(ckpt, ck_trim):
     assert Predictor({**ck_trim, "preprocess": {"trim": None}}, device="cpu").trim is None
     assert Predictor(ck_trim, device="cpu", trim={"margin_s": 0.002}).trim == {**TRIM, "margin_s": 0.002}
     assert "trim {'top_db': 40.0" in repr(Predictor(ck_trim, device="cpu"))
+    four_keys = {k: v for k, v in TRIM.items() if k != "precise_start"}  # saved before it existed
+    assert Predictor({**ck_trim, "preprocess": {"trim": four_keys}}, device="cpu").trim == TRIM
+    assert Predictor(ck_trim, device="cpu", trim={"precise_start": True}).trim["precise_start"]
+    with pytest.raises(ValueError, match="precise_start must be true or false"):
+        Predictor(ck_trim, device="cpu", trim={"precise_start": "yes"})
     with pytest.raises(ValueError, match="unknown key.*top_dB"):
         Predictor(ck_trim, device="cpu", trim={"top_dB": 30})
     with pytest.raises(ValueError, match="trim='yes'"):

@@ -302,7 +302,8 @@ def test_trim_rule_is_saved_and_resolved(tones, tmp_path):
     cfg = tiny_config(tones, tmp_path / "t", epochs=1, augment={}).replace(**{"data.trim": rule})
     run = train.fit(cfg, progress=False)
     saved = train.load_checkpoint(run.best_checkpoint)["preprocess"]["trim"]
-    assert saved == {"top_db": 30.0, "margin_s": 0.01, "frame_length": 512, "hop_length": 128}
+    assert saved == {"top_db": 30.0, "margin_s": 0.01, "frame_length": 512, "hop_length": 128,
+                     "precise_start": False}
 
 
 def test_explicit_trim_cuts_training_clips_before_the_crop(tones, tmp_path):

@@ -35,11 +35,17 @@ CLASSES: dict[str, list[str]] = {
 #: arguments of :func:`audiokit.io.trim_silence` (librosa's ``effects.trim`` at ``top_db`` below
 #: the loudest frame, frames of ``frame_length`` / ``hop_length`` samples, then ``margin_s``
 #: seconds kept on each side). A model trained on these clips has only seen sounds that fill the
-#: clip; its checkpoint records the rule so inference cuts user audio the same way.
+#: clip; its checkpoint records the rule so inference cuts user audio the same way. The drum
+#: sources begin at the hit, so the builder's cut starts at the first sample; ``precise_start``
+#: starts served audio there too (the frame grid alone would leave ~12 ms of silence before the
+#: hit, which cost a drum model 7 points: issue-12 note).
 TRIM_RULES: dict[str, dict] = {
-    "spoken_digits": {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512, "hop_length": 128},
-    "spoken_digits_real": {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512, "hop_length": 128},
-    "drum_hits": {"top_db": 40.0, "margin_s": 0.002, "frame_length": 512, "hop_length": 128},
+    "spoken_digits": {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512, "hop_length": 128,
+                      "precise_start": False},
+    "spoken_digits_real": {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512,
+                           "hop_length": 128, "precise_start": False},
+    "drum_hits": {"top_db": 40.0, "margin_s": 0.002, "frame_length": 512, "hop_length": 128,
+                  "precise_start": True},
 }
 
 #: The split names a shipped ``metadata.csv`` uses.
