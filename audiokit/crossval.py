@@ -5,10 +5,10 @@ heard?"; with drums the answer moves by about 20 points with the choice of test 
 groups of one metadata column (``family`` of the shipped drums, ``group`` = speaker of the digits)
 are dealt into ``k`` folds by :func:`audiokit.datasets.kfold_by_group`; each fold in turn is the
 test set and all the others train. There is no validation split: with a dozen families, holding a
-second whole fold out to pick the best epoch left each run about half of the sources (the drum
-recipe's 4-fold mean was 76.8 % that way and is 81.0 % this way, seed 0), and the recipe's epoch
-count was already chosen on the fixed split's validation families. The checkpoint tested is the run's last one. The result is
-the per-fold accuracy and its mean and standard deviation.
+second whole fold out to pick the best epoch left each run about half of the sources (the then
+drum recipe's 4-fold mean was 76.8 % that way and 81.0 % this way, seed 0), and the recipe's epoch
+count was already chosen on the fixed split's validation families. The checkpoint tested is the
+run's last one. The result is the per-fold accuracy and its mean and standard deviation.
 
 Notebook: 14_comparing_backbones
 """

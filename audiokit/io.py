@@ -420,11 +420,10 @@ def trim_silence(y: np.ndarray, sr: int, top_db: float = 40.0, margin_s: float =
     ``(channels, n)``, ``sr`` in Hz. Returns a view; empty or all-quiet input comes back
     unchanged, never emptied.
 
-    ``precise_start=True`` then moves the start to the first sample (of the first loud frame)
-    whose magnitude is within ``top_db`` of the peak sample. The frame grid alone leaves
-    up to ``frame_length / 2`` samples of silence before an abrupt onset (about 12 ms at 16 kHz
-    with 512-sample frames); clips cut from sources that begin at the sound, like the drum
-    one-shots, have none, and a drum model loses points to that difference.
+    ``precise_start=True`` then starts at the first sample (of the first loud frame) within
+    ``top_db`` of the peak sample: the frame grid alone leaves up to ``frame_length / 2`` samples
+    (~12 ms) before an abrupt onset, and drum clips cut from sources that begin at the hit have
+    none. Relative to the peak, not the frame RMS, so a noise floor 60 dB down is not an onset.
 
     Notebook: 05_datasets_and_augmentation
     """
@@ -437,21 +436,12 @@ def trim_silence(y: np.ndarray, sr: int, top_db: float = 40.0, margin_s: float =
                                            hop_length=int(hop_length))
     if end <= start:
         return y
-    if precise_start:
-        start = _first_loud_sample(y, int(start), int(end), top_db, int(frame_length))
+    if precise_start:  # librosa trims to whole frames only
+        mag = np.abs(y) if y.ndim == 1 else np.abs(y).max(axis=0)
+        lo = max(0, int(start) - int(frame_length) // 2)
+        loud = np.flatnonzero(mag[lo: min(int(end), int(start) + int(frame_length) // 2)]
+                              >= mag.max() * 10.0 ** (-top_db / 20.0))
+        start = lo + int(loud[0]) if loud.size else start
     margin = round(margin_s * sr)
     return y[..., max(0, int(start) - margin): min(y.shape[-1], int(end) + margin)]
 
-
-def _first_loud_sample(y: np.ndarray, start: int, end: int, top_db: float,
-                       frame_length: int) -> int:
-    """The first sample of the (centred) frame at ``start`` whose ``|y|`` is within ``top_db`` of
-    the peak sample, or ``start``. librosa trims to whole frames only.
-
-    Relative to the peak, not to the loudest frame's RMS (about 10 dB lower for a drum hit): a
-    noise floor 60 dB under the peak then never counts as the onset."""
-    mono = np.abs(y) if y.ndim == 1 else np.abs(y).max(axis=0)
-    threshold = float(mono.max()) * 10.0 ** (-top_db / 20.0)
-    lo = max(0, start - frame_length // 2)
-    loud = np.flatnonzero(mono[lo: min(end, start + frame_length // 2)] >= threshold)
-    return lo + int(loud[0]) if loud.size else start
