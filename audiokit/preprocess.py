@@ -73,8 +73,8 @@ def _complete(rule: Mapping, where: str) -> dict:
         raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; "
                          f"expected {', '.join(TRIM_DEFAULTS)}")
     out = {**TRIM_DEFAULTS, **rule}
-    if not isinstance(out["precise_start"], (bool, np.bool_)):
-        raise ValueError(f"{where}: precise_start must be true or false, "
+    if not isinstance(out["precise_start"], (bool, np.bool_)):  # a bad rule value: ValueError
+        raise ValueError(f"{where}: precise_start must be true or false, "  # noqa: TRY004
                          f"got {out['precise_start']!r}")
     out = {"top_db": float(out["top_db"]), "margin_s": float(out["margin_s"]),
            "frame_length": int(out["frame_length"]), "hop_length": int(out["hop_length"]),

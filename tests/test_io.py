@@ -254,7 +254,7 @@ def test_trim_silence_precise_start_cuts_at_the_first_loud_sample(onset):
     y = np.concatenate([np.zeros(onset, np.float32), hit, np.zeros(8000, np.float32)])
     framed = io.trim_silence(y, sr, top_db=40, margin_s=0.002)
     precise = io.trim_silence(y, sr, top_db=40, margin_s=0.002, precise_start=True)
-    first = lambda t: int(np.argmax(np.abs(t) > 0))  # noqa: E731
+    first = lambda t: int(np.argmax(np.abs(t) > 0))
     # the frame grid leaves up to frame/2 samples before the onset; precise_start the margin
     assert first(precise) == min(onset, margin)
     assert onset < 1000 or first(framed) >= margin + TRIM_HOP

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def test_frame_windows_cover_the_clip():
     for n in range(1, 3000, 7):
         spans = frame_windows(n, 400, 200)
         assert spans[0][0] == 0 and spans[-1][1] == n
-        assert all(b - a <= 500 and b2 > b for (a, b), (_, b2) in zip(spans, spans[1:]))
+        assert all(b - a <= 500 and b2 > b for (a, b), (_, b2) in itertools.pairwise(spans))
 
 
 def test_predict_array_file_and_many(ckpt, tmp_path):
