@@ -22,7 +22,7 @@ import torch
 
 from audiokit.export import WaveformClassifier, export
 from audiokit.io import AudioError
-from audiokit.preprocess import TRIM_DEFAULTS, apply_trim, is_silent, trim_rule
+from audiokit.preprocess import TRIM_DEFAULTS, apply_trim, is_silent, set_peak, trim_rule, trim_view
 from audiokit.sources import expand_inputs
 from audiokit.streaming import StreamResult, as_mono, rolling_windows
 
@@ -178,9 +178,10 @@ class Predictor:
     def _prepare(self, x, sr: int | None) -> tuple[np.ndarray, int]:
         """Loaded and trimmed samples, and the sample where they start in the loaded input."""
         y = self._load(x, sr)
-        t = apply_trim(y, self.sample_rate, self.trim)
+        t = trim_view(y, self.sample_rate, self.trim)
         # trim_silence returns a slice of y: its start is its offset in y's buffer
-        return t, (t.ctypes.data - y.ctypes.data) // y.itemsize if t.size else 0
+        start = (t.ctypes.data - y.ctypes.data) // y.itemsize if t.size else 0
+        return set_peak(t, (self.trim or {}).get("peak_dbfs")), start
 
     def _windows(self, y: np.ndarray) -> tuple[list[np.ndarray], list[int]]:
         spans = frame_windows(len(y), self.window, self.hop)

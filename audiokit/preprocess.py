@@ -1,12 +1,16 @@
 """The preprocessing a checkpoint's training clips had, applied again at inference and evaluation.
 
-The shipped datasets were cut with :func:`audiokit.io.trim_silence`; audio as users have it
-has silence around the sound. A checkpoint records the rule it was trained with::
+The shipped datasets were cut with :func:`audiokit.io.trim_silence` (and the drums scaled to a
+peak of -1 dBFS); audio as users have it has silence around the sound and any level. A
+checkpoint records the rule its clips were made with::
 
     ck["preprocess"] = {"trim": {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512,
-                                 "hop_length": 128, "precise_start": False}}  # or {"trim": None}
+                                 "hop_length": 128, "precise_start": False,
+                                 "peak_dbfs": None}}  # or {"trim": None}
 
-(no ``"preprocess"`` key, as in older checkpoints, means no trimming). :func:`trim_rule` turns
+``peak_dbfs`` (None: level untouched) scales the trimmed clip so its peak sits there. No
+``"preprocess"`` key, as in older checkpoints, means no trimming; a saved rule without a key has
+that key's :data:`TRIM_DEFAULTS` value. :func:`trim_rule` turns
 that and a caller's ``trim=`` choice into the rule in force, :func:`apply_trim` applies it to one
 waveform, :class:`TrimCollate` to each clip of a batch, and :func:`is_silent` says whether a
 window holds any sound at all (for live streams).
@@ -23,12 +27,14 @@ import numpy as np
 
 from audiokit import io
 
-__all__ = ["TRIM_DEFAULTS", "TrimCollate", "apply_trim", "is_silent", "trim_rule"]
+__all__ = ["TRIM_DEFAULTS", "TrimCollate", "apply_trim", "is_silent", "set_peak", "trim_rule",
+           "trim_view"]
 
 #: The keyword arguments of :func:`audiokit.io.trim_silence` with their defaults (the spoken
-#: digits' rule). A saved rule without ``precise_start`` (older checkpoints) means False.
-TRIM_DEFAULTS: dict[str, float | bool] = {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512,
-                                          "hop_length": 128, "precise_start": False}
+#: digits' rule), and ``peak_dbfs``, the level the trimmed clip is scaled to (None: unchanged).
+TRIM_DEFAULTS: dict[str, float | bool | None] = {
+    "top_db": 40.0, "margin_s": 0.02, "frame_length": 512, "hop_length": 128,
+    "precise_start": False, "peak_dbfs": None}
 
 
 def trim_rule(checkpoint: Mapping | None, trim: Any = "auto") -> dict | None:
@@ -46,8 +52,7 @@ def trim_rule(checkpoint: Mapping | None, trim: Any = "auto") -> dict | None:
     Returns
     -------
     dict or None
-        ``{"top_db", "margin_s", "frame_length", "hop_length", "precise_start"}``, or ``None``
-        for no trimming.
+        The keys of :data:`TRIM_DEFAULTS`, or ``None`` for no trimming.
 
     Notebook: 15_inference_and_deployment
     """
@@ -78,19 +83,48 @@ def _complete(rule: Mapping, where: str) -> dict:
                          f"got {out['precise_start']!r}")
     out = {"top_db": float(out["top_db"]), "margin_s": float(out["margin_s"]),
            "frame_length": int(out["frame_length"]), "hop_length": int(out["hop_length"]),
-           "precise_start": bool(out["precise_start"])}
+           "precise_start": bool(out["precise_start"]),
+           "peak_dbfs": None if out["peak_dbfs"] is None else float(out["peak_dbfs"])}
+    if out["peak_dbfs"] is not None and not -120.0 <= out["peak_dbfs"] <= 0.0:
+        raise ValueError(f"{where}: peak_dbfs must be None or in [-120, 0] dBFS, "
+                         f"got {out['peak_dbfs']}")
     if out["top_db"] <= 0 or out["margin_s"] < 0 or out["frame_length"] < 1 or out["hop_length"] < 1:
         raise ValueError(f"{where}: needs top_db > 0 dB, margin_s >= 0 s and frame/hop lengths "
                          f">= 1 sample, got {out}")
     return out
 
 
-def apply_trim(y: np.ndarray, sr: int, rule: Mapping | None) -> np.ndarray:
-    """``io.trim_silence(y, sr, **rule)``, or ``y`` itself when ``rule`` is None.
+def trim_view(y: np.ndarray, sr: int, rule: Mapping | None) -> np.ndarray:
+    """The silence-trimmed view of ``y`` by ``rule`` (its level untouched), or ``y`` itself.
 
     Notebook: 15_inference_and_deployment
     """
-    return y if rule is None else io.trim_silence(y, sr, **rule)
+    if rule is None:
+        return y
+    return io.trim_silence(y, sr, **{k: v for k, v in rule.items() if k != "peak_dbfs"})
+
+
+def set_peak(y: np.ndarray, peak_dbfs: float | None) -> np.ndarray:
+    """``y`` scaled so its largest magnitude is ``peak_dbfs`` dBFS (1.0 = 0 dBFS); all-zero input
+    and ``peak_dbfs=None`` give ``y`` back.
+
+    Notebook: 15_inference_and_deployment
+    """
+    peak = float(np.max(np.abs(y))) if np.size(y) else 0.0
+    if peak_dbfs is None or peak <= 0.0:
+        return y
+    return (np.asarray(y) * (10.0 ** (float(peak_dbfs) / 20.0) / peak)).astype(np.float32)
+
+
+def apply_trim(y: np.ndarray, sr: int, rule: Mapping | None) -> np.ndarray:
+    """``y`` cut by ``rule`` (:func:`trim_view`) and set to its ``peak_dbfs``; ``y`` itself
+    when ``rule`` is None.
+
+    Notebook: 15_inference_and_deployment
+    """
+    if rule is None:
+        return y
+    return set_peak(trim_view(y, sr, rule), rule.get("peak_dbfs"))
 
 
 def is_silent(y: np.ndarray, floor_db: float = -60.0, frame_length: int = 512,
@@ -112,7 +146,8 @@ def is_silent(y: np.ndarray, floor_db: float = -60.0, frame_length: int = 512,
 
 
 class TrimCollate:
-    """Trim each clip of a batch by ``rule`` (at ``sample_rate`` Hz), then call ``collate``.
+    """Cut each clip of a batch by ``rule`` (:func:`apply_trim`, ``sample_rate`` Hz), then
+    call ``collate``.
 
     For DataLoaders over an :class:`audiokit.datasets.AudioDataset` (items ``(waveform, label,
     ...)``): the waveform of every clip is available here, before padding.

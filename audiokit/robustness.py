@@ -253,7 +253,8 @@ class Report:
 
     def caption(self) -> str:
         """One line: checkpoint, data, clips, seed, trimming."""
-        trim = ", ".join(f"{k}={v:g}" for k, v in self.trim.items()) if self.trim else "off"
+        trim = ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool)
+                         else f"{k}={v}" for k, v in self.trim.items()) if self.trim else "off"
         return (f"robustness of {self.checkpoint} on {self.dataset} ({self.rows[0].clips} clips, "
                 f"seed {self.seed}, trim {trim})")
 

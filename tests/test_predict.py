@@ -117,6 +117,7 @@ def test_pt2_export_runs(ckpt, tmp_path):
 
 TRIM = {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512, "hop_length": 128,
         "precise_start": False}
+RULE = {**TRIM, "peak_dbfs": None}  # the rule in force: io.trim_silence's arguments + the level
 
 
 @pytest.fixture(scope="module")
@@ -174,17 +175,19 @@ def test_predict_many_raise_and_skip(ckpt, tmp_path):
 def test_trim_rule_comes_from_the_checkpoint(ckpt, ck_trim):
     old = {k: v for k, v in ck_trim.items() if k != "preprocess"}
     assert Predictor(old, device="cpu").trim is None  # old checkpoints: no trimming
-    assert Predictor(ck_trim, device="cpu").trim == TRIM
+    assert Predictor(ck_trim, device="cpu").trim == RULE
     assert Predictor(ck_trim, device="cpu", trim=None).trim is None
     assert Predictor(ck_trim, device="cpu", trim=False).trim is None
     assert Predictor({**ck_trim, "preprocess": {"trim": None}}, device="cpu").trim is None
-    assert Predictor(ck_trim, device="cpu", trim={"margin_s": 0.002}).trim == {**TRIM, "margin_s": 0.002}
+    assert Predictor(ck_trim, device="cpu", trim={"margin_s": 0.002}).trim == {**RULE, "margin_s": 0.002}
     assert "trim {'top_db': 40.0" in repr(Predictor(ck_trim, device="cpu"))
     four_keys = {k: v for k, v in TRIM.items() if k != "precise_start"}  # saved before it existed
-    assert Predictor({**ck_trim, "preprocess": {"trim": four_keys}}, device="cpu").trim == TRIM
+    assert Predictor({**ck_trim, "preprocess": {"trim": four_keys}}, device="cpu").trim == RULE
     assert Predictor(ck_trim, device="cpu", trim={"precise_start": True}).trim["precise_start"]
     with pytest.raises(ValueError, match="precise_start must be true or false"):
         Predictor(ck_trim, device="cpu", trim={"precise_start": "yes"})
+    with pytest.raises(ValueError, match=r"peak_dbfs must be None or in \[-120, 0\]"):
+        Predictor(ck_trim, device="cpu", trim={"peak_dbfs": 3.0})
     with pytest.raises(ValueError, match="unknown key.*top_dB"):
         Predictor(ck_trim, device="cpu", trim={"top_dB": 30})
     with pytest.raises(ValueError, match="trim='yes'"):
@@ -228,6 +231,30 @@ def test_trimmed_prediction_ignores_the_silence_around_a_clip(ck_trim, f_hz):
     diff_none = np.abs(p_none.probabilities(padded, sr) - p_none.probabilities(clip, sr)).max()
     print(f"{f_hz} Hz: |dp| with trim {diff_trim:.1e}, without {diff_none:.1e}")
     assert diff_trim < 5e-3 and diff_none > 10 * diff_trim and diff_none > 2e-2
+
+
+def test_peak_rule_serves_every_level_as_the_training_level(ck_trim):
+    from audiokit.preprocess import apply_trim, set_peak
+
+    clip = np.concatenate([silence(0.2), tone(2500, 0.3) * np.linspace(1, 0.2, 4800,
+                                                                       dtype=np.float32),
+                           silence(0.3)])
+    rule = {**RULE, "peak_dbfs": -1.0}
+    cut = apply_trim(clip, 16000, rule)
+    assert np.abs(cut).max() == pytest.approx(10 ** (-1 / 20), rel=1e-6)
+    assert set_peak(np.zeros(10, np.float32), -1.0).max() == 0.0  # silence stays silence
+    leveled = Predictor({**ck_trim, "preprocess": {"trim": rule}}, device="cpu")
+    plain = Predictor(ck_trim, device="cpu")
+    # 20 dB quieter and 6 dB louder: the same input once scaled, the same probabilities
+    for gain in (0.1, 2.0):
+        np.testing.assert_allclose(leveled.probabilities(clip * gain, 16000),
+                                   leveled.probabilities(clip, 16000), atol=1e-5)
+    # without the level rule the model hears the gain (the fixture's features are not normalised)
+    diff = np.abs(plain.probabilities(clip * 0.1, 16000) - plain.probabilities(clip, 16000)).max()
+    assert diff > 1e-3
+    # the timeline still counts from the untrimmed input
+    assert leveled.timeline(clip * 0.1, 16000)[0][0] == pytest.approx(
+        plain.timeline(clip, 16000)[0][0])
 
 
 def test_timeline_times_are_in_the_untrimmed_input(ck_trim):

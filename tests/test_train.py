@@ -303,7 +303,7 @@ def test_trim_rule_is_saved_and_resolved(tones, tmp_path):
     run = train.fit(cfg, progress=False)
     saved = train.load_checkpoint(run.best_checkpoint)["preprocess"]["trim"]
     assert saved == {"top_db": 30.0, "margin_s": 0.01, "frame_length": 512, "hop_length": 128,
-                     "precise_start": False}
+                     "precise_start": False, "peak_dbfs": None}
 
 
 def test_explicit_trim_cuts_training_clips_before_the_crop(tones, tmp_path):

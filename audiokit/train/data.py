@@ -184,7 +184,7 @@ def trim_rules(data: DataConfig) -> tuple[dict | None, dict | None]:
         return (dict(TRIM_RULES[kind]) if kind in TRIM_RULES else None), None
     if isinstance(choice, str):
         raise ConfigError(f"data.trim: {choice!r} is not a choice; use 'auto', null or a mapping "
-                          "of top_db, margin_s, frame_length, hop_length, precise_start")
+                          "of top_db, margin_s, frame_length, hop_length, precise_start, peak_dbfs")
     try:
         rule = trim_rule(None, choice)
     except (TypeError, ValueError) as exc:
