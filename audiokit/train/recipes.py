@@ -51,7 +51,7 @@ RECIPES: dict[str, dict] = {
     # 4-fold family cross-validation from 81.0 % (seed 0) to 84.5 / 86.4 % (seeds 0 / 1) and the
     # fixed split from 87.4 to 91.5 % (issue-12 note, per fold and seed). 64 bands cost ~1.6x
     # per epoch; shorter silences around the hit (placement up to 0.15 s before, 0.3 s after:
-    # narrower batches) keep 20 epochs of `audiokit train` under 2 minutes (113 s).
+    # narrower batches) keep 20 epochs of `audiokit train` at 2 minutes (120 s, 113 s training).
     "drum_hits": {
         "model": {"name": "resnet_se", "preset": "tiny", "overrides": {}},
         "features": {"kind": "log_mel", "n_mels": 64, "n_fft": 1024, "win_length": 1024,
