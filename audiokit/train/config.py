@@ -66,8 +66,9 @@ class DataConfig:
         source families holds a whole family out (``audiokit.crossval``).
     trim : "auto", None or dict
         Leading/trailing silence trimming (keyword arguments of ``audiokit.io.trim_silence``,
-        and ``peak_dbfs``: the level each cut clip is scaled to). It is saved in the checkpoint (``preprocess.trim``) and applied again by ``Predictor``
-        and ``evaluate``, so served audio is cut like the training clips (no train/serve skew).
+        and ``peak_dbfs``: the level each cut clip is scaled to). It is saved in the checkpoint
+        (``preprocess.trim``) and applied again by ``Predictor`` and ``evaluate``, so served
+        audio is cut like the training clips (no train/serve skew).
         ``"auto"``: a shipped set's own rule (``datasets.TRIM_RULES``; its files were already cut
         with it), no trimming for other data. A dict: every clip of every split is trimmed with
         it as it is batched, and the same rule is saved. None: no trimming anywhere.

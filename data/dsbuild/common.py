@@ -17,6 +17,7 @@ import resampy
 import soundfile as sf
 
 from audiokit.io import trim_silence as _trim_silence
+from audiokit.preprocess import set_peak
 
 SAMPLE_RATE = 16000  # Hz, every shipped clip
 SEED = 20240531
@@ -49,10 +50,9 @@ def peak_normalize(y: np.ndarray, peak_db: float = -1.0) -> np.ndarray:
 
     Notebook: 05_datasets_and_augmentation
     """
-    peak = float(np.max(np.abs(y)))
-    if peak <= 0.0:
+    if float(np.max(np.abs(y))) <= 0.0:
         raise ValueError("peak_normalize: the clip is all zeros")
-    return (y * (10.0 ** (peak_db / 20.0) / peak)).astype(np.float32)
+    return set_peak(y, peak_db)  # the one scaling, also applied to served drum clips
 
 
 def trim_silence(y: np.ndarray, top_db: float, margin_s: float = 0.01) -> np.ndarray:
