@@ -48,8 +48,8 @@ RECIPES: dict[str, dict] = {
     # validation kits: resnet_se tiny 0.87-0.93 valid vs tdnn + CMN 0.69-0.81. A 64 ms window
     # and 64 mel bands resolve the low end where kick and tom differ (25 ms / 40 bands: bins of
     # 40 Hz); with pitch shift (kits are tuned differently) and reverb (rooms) this took the
-    # 4-fold family cross-validation from 81.0 % (seed 0) to 84.5 / 86.4 % (seeds 0 / 1) and the
-    # fixed split from 87.4 to 91.5 % (issue-12 note, per fold and seed). 64 bands cost ~1.6x
+    # 4-fold family cross-validation from 81.0 % (seed 0) to 84.5 / 86.4 / 86.1 % (seeds 0-2) and
+    # the fixed split from 87.4 to 91.5 % (issue-12 note, per fold and seed). 64 bands cost ~1.6x
     # per epoch; shorter silences around the hit (placement up to 0.15 s before, 0.3 s after:
     # narrower batches) keep 20 epochs of `audiokit train` at 2 minutes (120 s, 113 s training).
     "drum_hits": {
