@@ -7,6 +7,7 @@ builders live in ``data/dsbuild/`` (one module per dataset and source) and each 
 README lists the packages and the versions it was built with:
 
     spoken_digits/       espeak-ng, flite, festival + festvox voices  (synthetic speech)
+                         + four FSDD speakers (natural speech; --fsdd, a folder of recordings)
     spoken_digits_real/  asterisk-core-sounds-en-wav, saytime         (real speakers)
     drum_hits/           hydrogen-drumkits, hydrogen-data, avldrums.lv2-soundfont,
                          lmms-common, fluid-soundfont-gm, timgm6mb-soundfont,
@@ -16,6 +17,11 @@ Exact command (from the repository root):
 
     .venv/bin/python data/make_datasets.py --out data/
     .venv/bin/python data/make_datasets.py --out data/ --only drum_hits
+    .venv/bin/python data/make_datasets.py --out data/ --only spoken_digits --fsdd PATH
+
+``--fsdd`` is the Free Spoken Digit Dataset's ``recordings/`` folder (or a clone of
+https://github.com/Jakobovski/free-spoken-digit-dataset at commit 26eb9aa holding it), default
+``../shared/speech/fsdd`` beside the repository.
 
 Python needs numpy, soundfile, resampy, librosa and audiokit (for ``audiokit.io.trim_silence``).
 Every random choice comes from a fixed seed, files are written as 16 kHz mono 16-bit FLAC
@@ -28,13 +34,14 @@ Notebook: 05_datasets_and_augmentation
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dsbuild import drum_hits, spoken_digits, spoken_digits_real
+from dsbuild import drum_hits, fsdd, spoken_digits, spoken_digits_real
 from dsbuild.common import SPLITS, package_versions
 
 BUILDERS = {  # name -> (builder, Debian packages it reads)
@@ -50,10 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent,
                     help="output folder holding one sub-folder per dataset (default: data/)")
     ap.add_argument("--only", choices=list(BUILDERS), help="build just this dataset")
+    ap.add_argument("--fsdd", type=Path, default=fsdd.DEFAULT_DIR,
+                    help="FSDD recordings folder for spoken_digits (default: %(default)s)")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for name in [args.only] if args.only else list(BUILDERS):
         build, packages = BUILDERS[name]
+        if name == "spoken_digits":
+            build = functools.partial(build, fsdd_dir=args.fsdd)
         print(f"building {name} -> {args.out / name}")
         for package, version in package_versions(packages).items():
             print(f"  {package} {version}")

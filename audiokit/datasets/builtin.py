@@ -15,7 +15,8 @@ __all__ = ["BUILTIN", "CLASSES", "SPLITS", "TRIM_RULES", "data_dir", "list_built
 
 #: Shipped datasets and a one-line description of each.
 BUILTIN: dict[str, str] = {
-    "spoken_digits": "the words zero..nine from espeak-ng, flite and festival voices; split by speaker",
+    "spoken_digits": "the words zero..nine from espeak-ng, flite and festival voices and four "
+                     "real people (FSDD); split by speaker",
     "spoken_digits_real": "human-recorded digits zero..nine (Asterisk and saytime prompts, two "
                           "speakers); test only",
     "drum_hits": "one-shot drum hits (kick, snare, hihat, tom, cymbal) from 12 source families "

@@ -1,4 +1,4 @@
-"""The `spoken_digits` dataset: "zero".."nine" from speech synthesisers, split by speaker.
+"""The `spoken_digits` dataset: "zero".."nine" from speech synthesisers and real people, split by speaker.
 
 Notebook: 05_datasets_and_augmentation
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from . import tts
+from . import fsdd, tts
 from .common import (
     DIGITS,
     SAMPLE_RATE,
@@ -23,6 +23,7 @@ from .common import (
     peak_normalize,
     reset_audio_dir,
     slug,
+    to_16k_mono,
     trim_silence,
     versions_table,
     write_flac,
@@ -161,14 +162,28 @@ def engine_clips(audio: Path, rng: np.random.Generator, versions: dict[str, str]
         return [c for c in pool.map(render, jobs) if c is not None]
 
 
-def build_spoken_digits(out: Path) -> list[Clip]:
-    """Synthesise "zero".."nine" with espeak-ng, flite and festival voices; split by speaker."""
+def natural_clips(audio: Path, work: list[dict]) -> list[Clip]:
+    """The FSDD recordings (``fsdd.jobs``): 8 kHz -> 16 kHz, trimmed, seeded peak level."""
+    def render(job: dict) -> Clip | None:
+        y = to_16k_mono(fsdd.read_recording(job["path"]), fsdd.RATE)
+        return finish(audio, fsdd.clip_of(job), y, job["peak_db"])
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return [c for c in pool.map(render, work) if c is not None]
+
+
+def build_spoken_digits(out: Path, fsdd_dir: Path = fsdd.DEFAULT_DIR) -> list[Clip]:
+    """Synthesise "zero".."nine" with espeak-ng, flite and festival voices, add the FSDD
+    speakers from ``fsdd_dir`` (checked first: a folder without them fails before synthesis);
+    split by speaker."""
     versions = package_versions(PACKAGES)
+    natural = fsdd.jobs(fsdd_dir, np.random.default_rng(SEED + 30), PEAK_DB_RANGE)
     root = out / "spoken_digits"
     audio = reset_audio_dir(root)
     clips, voices, split_of = espeak_clips(audio, np.random.default_rng(SEED),
                                            versions["espeak-ng"].split("+")[0])
     clips += engine_clips(audio, np.random.default_rng(SEED + 10), versions)
+    clips += natural_clips(audio, natural)
     write_metadata(root, clips, EXTRA_COLUMNS)
     write_spoken_digits_readme(root, clips, voices, split_of, versions)
     return clips
@@ -182,10 +197,13 @@ def write_spoken_digits_readme(root: Path, clips: list[Clip], voices: list[tuple
     durs = [sf.info(root / c.path).duration for c in clips]
     engine_lines = "\n".join(f"| {e} | `{v}` | {sp} | {fam} | {SPEAKER_SPLIT[sp]} |"
                               for e, v, sp, fam in ENGINE_VOICES)
-    text = f"""# spoken_digits — synthetic spoken digits (espeak-ng, flite, festival)
+    natural = [c for c in clips if c.extra["engine"] == fsdd.ENGINE]
+    fsdd_split = {s: sorted(k for k, v in fsdd.SPLIT.items() if v == s) for s in SPLITS}
+    fsdd_lines = "\n".join(f"| {sp} | {fsdd.ACCENTS[sp]} | {fsdd.SPLIT[sp]} |" for sp in fsdd.SPEAKERS)
+    text = f"""# spoken_digits — spoken digits from synthesisers and real people
 
 The default audiokit dataset: the English words "zero" … "nine", each clip one word, from
-three speech synthesisers:
+three speech synthesisers and four real people:
 
 - **espeak-ng {versions["espeak-ng"].split("+")[0]}** (formant synthesis, no recordings behind it):
   {len(ESPEAK_ACCENTS)} English accents ({", ".join(ESPEAK_ACCENTS)}) combined with {len(voices)}
@@ -194,6 +212,16 @@ three speech synthesisers:
   cluster/HTS voices and diphone voices). The speaker, not the voice, is the `group`:
   `slt` is both flite `slt` and festival `cmu_us_slt_arctic_hts`; `kal` is both flite `kal`
   (8 kHz) and festival `kal_diphone`.
+- **natural speech**: {len(natural)} recordings of {len(fsdd.SPEAKERS)} people from the
+  [Free Spoken Digit Dataset]({fsdd.REPOSITORY}) (FSDD, commit {fsdd.COMMIT}; {fsdd.CREDIT};
+  {fsdd.LICENSE}), {fsdd.TAKES} takes of each digit per speaker, engine `human`, family `fsdd`.
+  They were recorded at 8 kHz: **nothing above 4 kHz**, unlike every synthetic voice here
+  (notebook 05 shows the band edge; the default recipe's features stop at 4 kHz for that
+  reason). The dataset's other two speakers are not shipped (kept for independent evaluation).
+
+| FSDD speaker (`group`) | accent (FSDD's metadata; all male) | split |
+|---|---|---|
+{fsdd_lines}
 
 | engine | voice | speaker (`group`) | family | split |
 |---|---|---|---|---|
@@ -215,18 +243,25 @@ three speech synthesisers:
   measured, so one method serves every voice.)
 - Every engine: an ending of "", "!" or "?" (changes intonation) and a final peak level of
   {PEAK_DB_RANGE[0]:g} to {PEAK_DB_RANGE[1]:g} dBFS. The `source` column records every setting.
+- FSDD: each original 8 kHz recording resampled to 16 kHz (resampy `kaiser_best`), trimmed by
+  the same rule and given a seeded peak level of {PEAK_DB_RANGE[0]:g} to {PEAK_DB_RANGE[1]:g} dBFS
+  like the synthetic clips (their own levels range from about -32 to -1 dBFS by speaker, so
+  the level would otherwise tell who speaks); the `source` column names the original file.
 - Columns: `path,label,split,group,source,license,speaker,engine,family` (`group` = `speaker`;
-  `family`: espeak-ng, cmu-arctic, diphone).
+  `engine`: espeak-ng, flite, festival, human; `family`: espeak-ng, cmu-arctic, diphone, fsdd).
 - **Split by speaker**: validation and test speakers never occur in training. espeak-ng:
   {N_VALID_VOICES} validation and {N_TEST_VOICES} test voices (seeded); flite/festival: test
-  {", ".join(spk["test"])}, valid {", ".join(spk["valid"])}, train {", ".join(spk["train"])}.
+  {", ".join(spk["test"])}, valid {", ".join(spk["valid"])}, train {", ".join(spk["train"])};
+  FSDD (one speaker drawn with the seed): test {", ".join(fsdd_split["test"])}, train
+  {", ".join(fsdd_split["train"])}.
   The split is stored in `metadata.csv`; loaders must not re-split.
 
 ## How it was made
 
 ```
 sudo apt-get install {" ".join(PACKAGES)}
-.venv/bin/python data/make_datasets.py --out data/ --only spoken_digits
+git clone {fsdd.REPOSITORY} fsdd && git -C fsdd checkout {fsdd.COMMIT}
+.venv/bin/python data/make_datasets.py --out data/ --only spoken_digits --fsdd fsdd/recordings
 ```
 
 {versions_table(versions)}
@@ -245,7 +280,12 @@ espeak-ng voices — test: {", ".join(by_split["test"])}.
 
 ## Licence
 
-The clips were generated for audiokit and are dedicated to the public domain under
+Per clip (`license` column). The FSDD clips: **{fsdd.LICENSE}**
+(https://creativecommons.org/licenses/by-sa/4.0/), credit "{fsdd.CREDIT}" ({fsdd.REPOSITORY});
+changes made: resampled from 8 kHz to 16 kHz, silence trimmed, level changed, converted to
+FLAC; they may only be redistributed under the same licence.
+
+The synthetic clips were generated for audiokit and are dedicated to the public domain under
 **CC0-1.0** (https://creativecommons.org/publicdomain/zero/1.0/). The tools are not shipped:
 espeak-ng (GPL-3.0-or-later), flite (BSD-style CMU licence; voices awb, rms, slt, kal
 © Carnegie Mellon University), festival (X11-style licence, © University of Edinburgh and
@@ -255,11 +295,14 @@ BSD-3-clause); all allow free use of their output.
 
 ## Intended lesson
 
-Synthetic voices are cheap, perfectly labelled and balanced. espeak-ng is a formant
+Synthetic voices are cheap, perfectly labelled and balanced; people are not, and a model that
+has heard only synthesisers fails most of them (notebooks 06 and 07 measure it per engine and
+speaker). espeak-ng is a formant
 synthesiser; flite and festival reproduce recordings of a few real speakers, which is why
 the split is by *speaker* across engines (a model that heard flite `slt` has heard the test
-speaker even if festival's `slt` is held out). Compare the test accuracy per engine and with
-`spoken_digits_real` (the synthetic-to-real domain gap), and compare a random split with the
-speaker split to see how much grouping matters.
+speaker even if festival's `slt` is held out). Compare the test accuracy per engine and speaker
+(`audiokit evaluate CKPT --by speaker`), with `spoken_digits_real`, and with the natural
+speakers held out one at a time (`audiokit train --cross-validate speaker`); compare a random
+split with the speaker split to see how much grouping matters.
 """
     (root / "README.md").write_text(text, encoding="utf-8")
