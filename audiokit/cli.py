@@ -56,6 +56,9 @@ def _add_train(sub) -> None:
                    "of this metadata column's groups (e.g. family), each held out whole; prints "
                    "the per-fold test accuracy and mean +- std")
     p.add_argument("--folds", type=int, default=4, help="folds for --cross-validate (default 4)")
+    p.add_argument("--where", metavar="COLUMN=VALUE", help="with --cross-validate: deal only the "
+                   "groups whose clips have this value into folds (e.g. engine=human: each natural "
+                   "speaker held out in turn); every other clip always trains")
 
 
 def _add_mic(sub) -> None:
@@ -99,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-clips", type=int, help="with --robustness: at most this many clips")
     p.add_argument("--no-trim", action="store_true", help="keep silent ends (default: trim them "
                    "as the checkpoint's training clips were)")
+    p.add_argument("--by", metavar="COLUMN", help="also print the accuracy per value of this "
+                   "metadata column (speaker, engine, family, group ...); with --robustness too")
 
     p = sub.add_parser("predict", help="classify audio files, folders (recursive) or globs")
     p.add_argument("checkpoint")
@@ -183,11 +188,13 @@ def cmd_train(args) -> int:
     if not args.resume and _out_chosen_by_audiokit(args):
         cfg = _next_free_out(cfg)
     progress = False if args.quiet else ("lines" if args.no_progress else True)
+    if args.where and not args.cross_validate:
+        raise ValueError("--where needs --cross-validate COLUMN")
     if args.cross_validate:
         from audiokit.crossval import cross_validate
 
         cv = cross_validate(cfg, column=args.cross_validate, k=args.folds, seed=cfg.data.split_seed,
-                            progress=progress)
+                            progress=progress, where=_where(args.where))
         print(cv.table())
         return 0
     run = train.fit(cfg, resume=args.resume, progress=progress)
@@ -206,6 +213,16 @@ def cmd_train(args) -> int:
         return 0
     _print_tests(best, cfg)
     return 0
+
+
+def _where(text: str | None) -> dict[str, str] | None:
+    """``--where COLUMN=VALUE`` as ``{column: value}``."""
+    if text is None:
+        return None
+    column, sep, value = text.partition("=")
+    if not sep or not column.strip() or not value.strip():
+        raise ValueError(f"--where {text!r}: expected COLUMN=VALUE, e.g. engine=human")
+    return {column.strip(): value.strip()}
 
 
 def _out_chosen_by_audiokit(args) -> bool:
@@ -260,7 +277,7 @@ def cmd_evaluate(args) -> int:
 
         rep = robustness(args.checkpoint, args.data, args.perturbations, device=args.device,
                          batch_size=args.batch_size, seed=args.seed, max_clips=args.max_clips,
-                         split=args.split, trim=None if args.no_trim else "auto")
+                         split=args.split, trim=None if args.no_trim else "auto", by=args.by)
         print(rep.to_json() if args.json else rep)
         return 0
     if args.perturbations:
@@ -268,7 +285,7 @@ def cmd_evaluate(args) -> int:
     ck = load_checkpoint(args.checkpoint)
     data = args.data or ck["config"].get("data", {}).get("spec", "spoken_digits")
     res = evaluate(ck, data, batch_size=args.batch_size, device=args.device, split=args.split,
-                   trim=None if args.no_trim else "auto")
+                   trim=None if args.no_trim else "auto", by=args.by)
     if args.json:
         print(json.dumps(res.to_dict()))
     else:

@@ -50,6 +50,8 @@ class EvalResult:
         mean binary cross-entropy per clip and class.
     mean_ap : float or None
         Multi-label only: mean average precision over the classes that have clips.
+    groups : GroupAccuracy or None
+        Accuracy per value of a metadata column (``evaluate(..., by="speaker")``).
 
     Notebook: 06_pipeline_and_training_loop
     """
@@ -68,6 +70,7 @@ class EvalResult:
     targets: np.ndarray | None = None
     multi_label: bool = False
     mean_ap: float | None = None
+    groups: M.GroupAccuracy | None = None
 
     @property
     def confusion_normalized(self) -> np.ndarray:
@@ -98,6 +101,8 @@ class EvalResult:
         lines.append(f"{'macro-F1':<{w}}  {self.macro_f1:9.4f}")
         if self.mean_ap is not None:
             lines.append(f"{'mAP':<{w}}  {self.mean_ap:9.4f}  (multi-label)")
+        if self.groups is not None:
+            lines += ["", f"accuracy by {self.groups.column}:", self.groups.table()]
         return "\n".join(lines)
 
     def plot_confusion(self, normalize: bool = False, ax=None):
@@ -113,6 +118,7 @@ class EvalResult:
             "count": self.count, "classes": list(self.classes), "per_class": self.per_class(),
             "confusion": self.confusion.tolist(), "misclassified": self.misclassified,
             **({"mAP": self.mean_ap} if self.mean_ap is not None else {}),
+            **({"by": self.groups.to_dict()} if self.groups is not None else {}),
         }
 
 
@@ -180,6 +186,7 @@ def evaluate(
     split: str = "test",
     num_workers: int = 0,
     trim="auto",
+    by: str | None = None,
 ) -> EvalResult:
     """Score a checkpoint on a dataset at full clip length.
 
@@ -198,6 +205,9 @@ def evaluate(
         Silence trimming of each clip, as for :class:`audiokit.predict.Predictor`: ``"auto"``
         applies the checkpoint's ``preprocess["trim"]`` rule (none for a
         ``(model, extractor, classes)`` tuple), ``None`` none, a dict overrides.
+    by : str, optional
+        A metadata column (``"speaker"``, ``"engine"``, ``"family"``, ``"group"``): the result's
+        ``groups`` then holds the accuracy of each of its values.
 
     Returns
     -------
@@ -210,6 +220,7 @@ def evaluate(
     if list(dataset.classes) != list(classes):
         raise ValueError(
             f"dataset classes {list(dataset.classes)} differ from the checkpoint's {list(classes)}")
+    values = dataset.column(by) if by else None  # a missing column fails before any work
     probs, targets = [], []
     for feats, flen, labels in _feature_batches(model, extractor, dataset, batch_size, dev,
                                                 num_workers, rule):
@@ -225,6 +236,8 @@ def evaluate(
         q = np.clip(p.astype(np.float64), 1e-12, 1 - 1e-12)
         res.loss = float(-(onehot * np.log(q) + (1 - onehot) * np.log(1 - q)).mean()) if len(t) else 0.0
         res.multi_label, res.mean_ap = True, mean_average_precision(onehot, p)
+    if values is not None:
+        res.groups = M.group_accuracy(t, p.argmax(axis=1), values, by)
     return res
 
 

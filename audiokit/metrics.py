@@ -10,10 +10,14 @@ Notebook: 06_pipeline_and_training_loop
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
-__all__ = ["accuracy", "confusion_matrix", "macro_f1", "precision_recall_f1", "update_confusion"]
+__all__ = ["GroupAccuracy", "accuracy", "confusion_matrix", "group_accuracy", "macro_f1",
+           "precision_recall_f1", "update_confusion"]
 
 
 def update_confusion(cm: torch.Tensor, targets: torch.Tensor, preds: torch.Tensor) -> torch.Tensor:
@@ -102,3 +106,58 @@ def macro_f1(cm, present_only: bool = True) -> float:
         mask = (support > 0) | (cm.sum(axis=0) > 0)
         return float(f1[mask].mean()) if mask.any() else 0.0
     return float(f1.mean()) if f1.size else 0.0
+
+
+@dataclass
+class GroupAccuracy:
+    """Accuracy per value of one metadata column (per speaker, engine, family ...).
+
+    Attributes
+    ----------
+    column : str
+        The column the clips were grouped by.
+    correct, clips : dict of str -> int
+        Right answers and clips of each group, groups in sorted order.
+
+    Notebook: 07_tdnn
+    """
+
+    column: str
+    correct: dict[str, int]
+    clips: dict[str, int]
+
+    @property
+    def accuracy(self) -> dict[str, float]:
+        """Correct / clips of each group, in [0, 1]."""
+        return {g: self.correct[g] / self.clips[g] for g in self.clips}
+
+    def table(self) -> str:
+        """A Markdown table: group, clips, correct, accuracy %."""
+        w = max([len(self.column)] + [len(g) for g in self.clips])
+        lines = [f"| {self.column:<{w}} | clips | correct | accuracy % |",
+                 f"|{'-' * (w + 2)}|------:|--------:|-----------:|"]
+        lines += [f"| {g:<{w}} | {self.clips[g]:5d} | {self.correct[g]:7d} | "
+                  f"{100 * a:10.1f} |" for g, a in self.accuracy.items()]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """``{"column", "groups": {group: {"clips", "correct", "accuracy"}}}`` (JSON-ready)."""
+        return {"column": self.column, "groups": {
+            g: {"clips": self.clips[g], "correct": self.correct[g], "accuracy": a}
+            for g, a in self.accuracy.items()}}
+
+
+def group_accuracy(targets, preds, groups: Sequence[str], column: str = "group") -> GroupAccuracy:
+    """Accuracy of the clips of each group: ``targets`` and ``preds`` (N,) class indices,
+    ``groups`` one value per clip (e.g. ``dataset.column("speaker")``).
+
+    Notebook: 07_tdnn
+    """
+    t, p = np.asarray(targets).reshape(-1), np.asarray(preds).reshape(-1)
+    g = np.asarray([str(v) for v in groups])
+    if not len(t) == len(p) == len(g):
+        raise ValueError(f"group_accuracy: {len(t)} targets, {len(p)} predictions and {len(g)} "
+                         "group values; need one of each per clip")
+    names = sorted(set(g.tolist()))
+    return GroupAccuracy(column, {n: int((t[g == n] == p[g == n]).sum()) for n in names},
+                         {n: int((g == n).sum()) for n in names})

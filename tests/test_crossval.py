@@ -2,46 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
+from conftest import KITS
 
-from audiokit import datasets as D
 from audiokit.crossval import cross_validate, group_folds
 from audiokit.train import ConfigError, DataConfig, TrainConfig, build_datasets
-
-#: kit -> source family of the fake shipped drum set (two families hold several kits).
-KITS = {"kitA": "hydrogen", "kitB": "hydrogen", "kitC": "avldrums", "kitD": "avldrums",
-        "kitE": "fluidr3", "kitF": "opl3"}
-#: a class-specific tone, so a tiny model has something to learn
-TONE_HZ = {"kick": 100, "snare": 600, "hihat": 5000, "tom": 250, "cymbal": 3500}
-
-
-@pytest.fixture()
-def fake_drums(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "drum_hits"
-    rows = []
-    rng = np.random.default_rng(0)
-    t = np.arange(3200) / 16000
-    for k, (kit, family) in enumerate(KITS.items()):
-        for label in D.CLASSES["drum_hits"]:
-            for take in range(3):
-                rel = f"audio/{label}/{kit}_{take}.wav"
-                (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-                y = 0.3 * np.sin(2 * np.pi * TONE_HZ[label] * (1 + 0.02 * k) * t)
-                sf.write(folder / rel, (y + 0.01 * rng.standard_normal(t.size)).astype(np.float32), 16000)
-                rows.append([rel, label, "train" if k < 4 else "test", kit, "fake", "CC0-1.0",
-                             family, kit])
-    with open(folder / "metadata.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["path", "label", "split", "group", "source", "license", "family", "kit"])
-        w.writerows(rows)
-    monkeypatch.setenv("AUDIOKIT_DATA", str(tmp_path))
-    return folder
 
 
 def test_holdout_column_replaces_the_metadata_split(fake_drums):

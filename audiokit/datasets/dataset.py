@@ -201,6 +201,8 @@ class AudioDataset(torch.utils.data.Dataset):
     def column(self, name: str) -> list[str]:
         """One metadata value per item, e.g. ``dataset.column("family")``.
 
+        ``"group"`` is the ``group`` column, or :attr:`groups` where there is no such column.
+
         Raises
         ------
         ColumnError
@@ -209,6 +211,8 @@ class AudioDataset(torch.utils.data.Dataset):
 
         Notebook: 05_datasets_and_augmentation
         """
+        if name == "group" and name not in self.columns and self.groups is not None:
+            return list(self.groups)
         if name not in self.columns:
             have = ", ".join(self.columns) or "none"
             raise ColumnError(f"{self.name}: no metadata column {name!r} (columns: {have})")
