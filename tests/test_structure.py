@@ -30,7 +30,7 @@ LAYERS = {
     "train": 4, "pretrained": 4, "evaluate": 4, "predict": 4, "export": 4, "preprocess": 4, "sources": 4,
     "streaming": 4, "robustness": 4, "crossval": 4,
     "cli": 5, "widgets": 5, "__main__": 5,
-    "mic": 4, "recorder": 5, "live": 5, "perturbations": 4,
+    "mic": 4, "recorder": 5, "live": 5, "perturbations": 4, "profiling": 3, "exercises": 5,
 }
 
 
