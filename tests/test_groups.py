@@ -134,3 +134,20 @@ def test_cli_where_needs_cross_validate_and_a_pair(cli, fake_drums, tmp_path):
     assert res.returncode == 0, res.stderr
     last = res.stdout.strip().splitlines()[-1]
     assert last.startswith("| all | mean ± std over 2 folds (family=hydrogen) | 30 |")
+
+
+def test_cli_train_prints_the_test_accuracy_per_family(cli, fake_drums, tmp_path):
+    config = tmp_path / "tiny.yaml"
+    held_out = {"spec": "drum_hits", "holdout_column": "family", "test_groups": ["fluidr3", "opl3"]}
+    _tiny(tmp_path, "cli", data=held_out).save(config)
+    res = cli("train", "--config", config, "--quiet")
+    assert res.returncode == 0, res.stderr
+    line = next(ln for ln in res.stdout.splitlines() if ln.startswith("  by family: "))
+    best = next(ln for ln in res.stdout.splitlines() if ln.startswith("best checkpoint: "))
+    from audiokit.train import build_datasets
+
+    test = build_datasets(TrainConfig.load(config).data)["test"]
+    groups = evaluate(best.split(": ", 1)[1], test, device="cpu", by="family").groups
+    assert line == "  by family: " + ", ".join(
+        f"{g} {a:.4f} ({groups.clips[g]})" for g, a in groups.accuracy.items())
+    assert set(groups.clips.values()) == {15}

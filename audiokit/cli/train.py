@@ -122,18 +122,30 @@ def _next_free_out(cfg):
     return cfg.replace(out_dir=str(free))
 
 
+#: The metadata column whose per-value test accuracy ``audiokit train`` prints for a shipped set.
+REPORT_BY = {"spoken_digits": "engine", "drum_hits": "family"}
+
+
 def _print_tests(best, cfg) -> None:
+    """Score the run's best checkpoint as ``audiokit evaluate`` would (its saved trimming rule
+    applied): the test split, per engine / family, and for digits the real recordings."""
     from audiokit.evaluate import evaluate
-    from audiokit.train import build_datasets, build_from_checkpoint, parse_data_spec
+    from audiokit.train import build_datasets, load_checkpoint, parse_data_spec
 
     kind, _ = parse_data_spec(cfg.data.spec)
-    bundle = build_from_checkpoint(best, device=cfg.device)
-    sr = bundle[1].sample_rate
+    bundle = load_checkpoint(best)
+    sr = int(bundle["feature_config"]["sample_rate"])
     test = build_datasets(cfg.data, sr).get("test")
     if test is not None and len(test):
-        res = evaluate(bundle, test, batch_size=cfg.batch_size, device=cfg.device)
+        by = REPORT_BY.get(kind)
+        res = evaluate(bundle, test, batch_size=cfg.batch_size, device=cfg.device,
+                       by=by if by in test.column_names else None)
         print(f"test accuracy ({kind}, {res.count} clips): {res.accuracy:.4f}  "
               f"macro-F1 {res.macro_f1:.4f}")
+        if res.groups is not None:
+            g = res.groups
+            print(f"  by {g.column}: " + ", ".join(f"{name} {acc:.4f} ({g.clips[name]})"
+                                                 for name, acc in g.accuracy.items()))
     if kind == "spoken_digits":
         res = evaluate(bundle, "spoken_digits_real", batch_size=cfg.batch_size, device=cfg.device)
         print(f"accuracy on spoken_digits_real (real voices, {res.count} clips): {res.accuracy:.4f}")
