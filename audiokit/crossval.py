@@ -35,7 +35,9 @@ __all__ = ["CrossValidation", "Fold", "cross_validate", "group_folds"]
 class Fold:
     """One fold: the held-out groups, the test accuracy and where the run lives (its ``last.pt``).
 
-    Every group not in ``test_groups`` was trained on.
+    Every group not in ``test_groups`` was trained on. ``perturbed`` holds the accuracy through
+    the Predictor (what ``audiokit predict`` answers) on the clean clips and under each
+    perturbation asked for (:mod:`audiokit.perturbations`), when any was.
     """
 
     index: int
@@ -44,6 +46,7 @@ class Fold:
     clips: int
     checkpoint: str
     per_class_recall: dict[str, float] = field(default_factory=dict)
+    perturbed: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -68,19 +71,33 @@ class CrossValidation:
     @property
     def std(self) -> float:
         """Sample standard deviation over folds (0 for a single fold)."""
-        a = self.accuracies
-        return float(a.std(ddof=1)) if len(a) > 1 else 0.0
+        return _std(self.accuracies)
+
+    @property
+    def perturbations(self) -> list[str]:
+        """The names of :attr:`Fold.perturbed` (the same in every fold)."""
+        return list(self.folds[0].perturbed) if self.folds else []
+
+    def perturbed_accuracies(self, name: str) -> np.ndarray:
+        """Each fold's accuracy through the Predictor under perturbation ``name``."""
+        return np.array([f.perturbed[name] for f in self.folds])
 
     def table(self) -> str:
-        """A Markdown table: one row per fold, then mean ± std."""
-        lines = [f"| fold | test {self.column} | clips | accuracy % |", "|---:|---|---:|---:|"]
+        """A Markdown table: one row per fold, then mean ± std (a column per perturbation)."""
+        names = self.perturbations
+        extra = "".join(f" {n} (predict) % |" for n in names)
+        lines = [f"| fold | test {self.column} | clips | accuracy % |{extra}",
+                 "|---:|---|---:|---:|" + "---:|" * len(names)]
         for f in self.folds:
+            cells = "".join(f" {100 * f.perturbed[n]:.1f} |" for n in names)
             lines.append(f"| {f.index} | {', '.join(f.test_groups)} | {f.clips} | "
-                         f"{100 * f.accuracy:.1f} |")
+                         f"{100 * f.accuracy:.1f} |{cells}")
         only = f" ({_describe(self.where)})" if self.where else ""
+        cells = "".join(f" {100 * self.perturbed_accuracies(n).mean():.1f} ± "
+                        f"{100 * _std(self.perturbed_accuracies(n)):.1f} |" for n in names)
         lines.append(f"| all | mean ± std over {len(self.folds)} folds{only} | "
                      f"{sum(f.clips for f in self.folds)} | {100 * self.mean:.1f} ± "
-                     f"{100 * self.std:.1f} |")
+                     f"{100 * self.std:.1f} |{cells}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,6 +106,10 @@ class CrossValidation:
 
     def __str__(self) -> str:
         return self.table()
+
+
+def _std(values: np.ndarray) -> float:
+    return float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
 def group_folds(spec: str, column: str = "family", k: int = 4, seed: int = 0,
@@ -138,7 +159,8 @@ def _describe(where: Mapping[str, str]) -> str:
 def cross_validate(config, column: str = "family", k: int = 4, seed: int = 0,
                    out_dir: str | Path | None = None, progress: bool | str = False,
                    folds: Sequence[Sequence[str]] | None = None,
-                   where: Mapping[str, str] | None = None) -> CrossValidation:
+                   where: Mapping[str, str] | None = None,
+                   perturbations: str | Sequence[str] | None = None) -> CrossValidation:
     """Train and test a config once per fold of ``column`` groups of its shipped dataset.
 
     Parameters
@@ -161,6 +183,10 @@ def cross_validate(config, column: str = "family", k: int = 4, seed: int = 0,
         Deal only these clips' groups into folds (:func:`group_folds`), e.g. ``column="speaker",
         where={"engine": "human"}``: each natural speaker is tested once, never trained on in
         its fold, and every synthetic voice always trains.
+    perturbations : str or list of str, optional
+        Also score each fold's test clips through the Predictor (as ``audiokit predict`` does),
+        clean and under these perturbations (``"pad"``, ``"pad,telephone"``:
+        :mod:`audiokit.perturbations`); the results are in :attr:`Fold.perturbed`.
 
     Returns
     -------
@@ -169,10 +195,13 @@ def cross_validate(config, column: str = "family", k: int = 4, seed: int = 0,
     Notebook: 14_comparing_backbones
     """
     from audiokit.evaluate import evaluate
+    from audiokit.perturbations import resolve_perturbations
+    from audiokit.robustness import robustness
     from audiokit.train import build_datasets, fit
     from audiokit.train.recipes import coerce_config
 
     cfg = coerce_config(config)
+    names = resolve_perturbations(perturbations) if perturbations else []  # fail before training
     groups = [list(f) for f in folds] if folds is not None else group_folds(
         cfg.data.spec, column, k, seed, where)
     root = Path(out_dir) if out_dir is not None else Path(cfg.out_dir + "-cv")
@@ -184,8 +213,12 @@ def cross_validate(config, column: str = "family", k: int = 4, seed: int = 0,
         test = build_datasets(fold_cfg.data, run.extractor.sample_rate)["test"]
         res = evaluate(run.last_checkpoint, test)
         recall = {c: float(r) for c, r in zip(res.classes, res.recall)}
+        perturbed = {}
+        if names:
+            rep = robustness(run.last_checkpoint, test, names, device=cfg.device, seed=seed)
+            perturbed = {row.name: row.accuracy for row in rep.rows}
         results.append(Fold(i, list(test_groups), float(res.accuracy), int(res.count),
-                            str(run.last_checkpoint), recall))
+                            str(run.last_checkpoint), recall, perturbed))
     cv = CrossValidation(column, results, dict(where or {}))
     tmp = root / ".crossval.json.tmp"  # atomic: a reader never sees half a file
     tmp.write_text(json.dumps(cv.to_dict(), indent=2) + "\n")

@@ -107,7 +107,7 @@ def test_group_folds_where_deals_only_matching_groups(fake_drums):
 
 def test_cross_validate_where_always_trains_the_rest(fake_drums, tmp_path):
     cv = cross_validate(_tiny(tmp_path), column="kit", k=2, out_dir=tmp_path / "cv",
-                        where={"family": "avldrums"})
+                        where={"family": "avldrums"}, perturbations="pad")
     assert [f.test_groups for f in cv.folds] in (
         [["kitC"], ["kitD"]], [["kitD"], ["kitC"]])
     for fold in cv.folds:
@@ -117,15 +117,22 @@ def test_cross_validate_where_always_trains_the_rest(fake_drums, tmp_path):
         parts = build_datasets(run_cfg.data)
         assert set(parts["train"].column("kit")) == set(KITS) - set(fold.test_groups)
         assert fold.clips == 15
-    assert cv.where == {"family": "avldrums"}
-    assert "(family=avldrums)" in cv.table().splitlines()[-1]
+        # through the Predictor, as a report on the fold's test clips gives it
+        rep = robustness(fold.checkpoint, parts["test"], "pad", device="cpu")
+        assert fold.perturbed == {r.name: r.accuracy for r in rep.rows}
+    assert cv.where == {"family": "avldrums"} and cv.perturbations == ["clean", "pad"]
+    lines = cv.table().splitlines()
+    assert lines[0].endswith("| clean (predict) % | pad (predict) % |")
+    pad = cv.perturbed_accuracies("pad")
+    assert "(family=avldrums)" in lines[-1] and lines[-1].endswith(
+        f"| {100 * pad.mean():.1f} ± {100 * pad.std(ddof=1):.1f} |")
 
 
 def test_cli_where_needs_cross_validate_and_a_pair(cli, fake_drums, tmp_path):
     config = tmp_path / "tiny.yaml"
     _tiny(tmp_path, "cli").save(config)
     res = cli("train", "--config", config, "--where", "family=opl3", "--quiet")
-    assert res.returncode == 1 and "--where needs --cross-validate" in res.stderr
+    assert res.returncode == 1 and "need --cross-validate" in res.stderr
     res = cli("train", "--config", config, "--cross-validate", "kit", "--where", "family",
               "--quiet")
     assert res.returncode == 1 and "expected COLUMN=VALUE" in res.stderr

@@ -48,6 +48,9 @@ def _add_train(sub) -> None:
     p.add_argument("--where", metavar="COLUMN=VALUE", help="with --cross-validate: deal only the "
                    "groups whose clips have this value into folds (e.g. engine=human: each natural "
                    "speaker held out in turn); every other clip always trains")
+    p.add_argument("--cv-perturbations", metavar="A,B", help="with --cross-validate: also score "
+                   "each fold through the Predictor (as `audiokit predict`), clean and under these "
+                   "perturbations (e.g. pad)")
 
 
 def _add_mic(sub) -> None:

@@ -59,13 +59,14 @@ def cmd_train(args) -> int:
     if not args.resume and _out_chosen_by_audiokit(args):
         cfg = _next_free_out(cfg)
     progress = False if args.quiet else ("lines" if args.no_progress else True)
-    if args.where and not args.cross_validate:
-        raise ValueError("--where needs --cross-validate COLUMN")
+    if (args.where or args.cv_perturbations) and not args.cross_validate:
+        raise ValueError("--where and --cv-perturbations need --cross-validate COLUMN")
     if args.cross_validate:
         from audiokit.crossval import cross_validate
 
         cv = cross_validate(cfg, column=args.cross_validate, k=args.folds, seed=cfg.data.split_seed,
-                            progress=progress, where=_where(args.where))
+                            progress=progress, where=_where(args.where),
+                            perturbations=args.cv_perturbations)
         print(cv.table())
         return 0
     run = train.fit(cfg, resume=args.resume, progress=progress)
