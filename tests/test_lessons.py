@@ -126,3 +126,22 @@ def test_augmentation_demo_values():
     assert lessons.AUGMENT_STRENGTH["reverb"](1.0)["rt60"][0] == pytest.approx(1.55)
     with pytest.raises(ValueError, match="unknown augmentation"):
         lessons.augmentation_demo(y, "chorus")
+
+
+def test_voices_demo_shows_the_band_edge_of_natural_speech():
+    from audiokit import lessons, plots
+
+    demo = lessons.voices_demo("three", per_engine=6)
+    assert demo["engines"] == ["espeak-ng", "festival", "flite", "human"]
+    assert all(n == 6 for n in demo["clips"].values())
+    # 8 kHz recordings hold nothing above 4 kHz (resampy's stopband: < -60 dB); every
+    # synthesiser puts a few percent of its power there (measured -15 .. -23 dB)
+    assert demo["above_4k_db"]["human"] < -60
+    assert all(demo["above_4k_db"][e] > -35 for e in ("espeak-ng", "festival", "flite"))
+    assert demo["freqs"][-1] == 8000 and abs(demo["spectra_db"]["human"].max()) < 1e-6
+    y, speaker = demo["examples"]["human"]
+    assert speaker in {"jackson", "lucas", "nicolas", "yweweler"} and y.ndim == 1
+    fig, ax = plots.plot_voices(demo)
+    assert len(ax.lines) == 5 and ax.get_xlabel() == "frequency (Hz)"
+    with pytest.raises(ValueError, match="word must be one of"):
+        lessons.voices_demo("ten")

@@ -28,6 +28,7 @@ from audiokit.plots.lessons import (
     plot_resampling,
     plot_sampling,
     plot_stft,
+    plot_voices,
 )
 from audiokit.plots.results import (
     plot_confusion_matrix,
@@ -52,6 +53,7 @@ __all__ = [
     "plot_sampling",
     "plot_spectrogram",
     "plot_stft",
+    "plot_voices",
     "plot_waveform",
     "project_2d",
 ]

@@ -14,7 +14,13 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
-from audiokit.plots.core import plot_features, plot_filterbank, plot_spectrogram, plot_waveform
+from audiokit.plots.core import (
+    axes_or_new,
+    plot_features,
+    plot_filterbank,
+    plot_spectrogram,
+    plot_waveform,
+)
 
 __all__ = ["plot_augmentation", "plot_mel", "plot_resampling", "plot_sampling", "plot_stft"]
 
@@ -130,3 +136,23 @@ def plot_augmentation(demo: dict[str, Any], ax=None):
         plot_features(demo[key], demo["sr"], demo["hop_length"], kind=demo["kind"], ax=panel,
                       title=title, vmin=vmax - 80, vmax=vmax, colorbar=panel is axes[1])
     return fig, axes
+
+
+def plot_voices(demo: dict[str, Any], ax=None):
+    """Mean spectrum of each engine in :func:`audiokit.lessons.voices_demo`, with the 4 kHz
+    edge of the 8 kHz recordings marked.
+
+    Notebook: 05_datasets_and_augmentation
+    """
+    fig, ax = axes_or_new(ax, (8, 3.2))
+    for engine in demo["engines"]:
+        ax.plot(demo["freqs"], demo["spectra_db"][engine], lw=1.2,
+                label=f"{engine} ({demo['clips'][engine]} clips)")
+    ax.axvline(4000, color="k", ls="--", lw=0.8)
+    ax.text(4050, -5, "4 kHz: Nyquist of an 8 kHz recording", fontsize="small", va="top")
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("power (dB re max)")
+    ax.set_ylim(-100, 3)
+    ax.set_title(f'"{demo["word"]}": mean spectrum per engine')
+    ax.legend(fontsize="small", loc="lower left")
+    return fig, ax
