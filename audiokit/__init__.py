@@ -17,7 +17,10 @@ one way (io/signals <- features <- datasets/augment <- models <- train/evaluate/
   :mod:`audiokit.streaming`) and :mod:`audiokit.export` serve.
 - :mod:`audiokit.widgets`, :mod:`audiokit.recorder` and :mod:`audiokit.live` are the notebook
   front-ends (explorers, the browser microphone); :mod:`audiokit.cli` and :mod:`audiokit.mic` the
-  terminal ones.
+  terminal ones; :mod:`audiokit.exercises` checks the notebooks' exercises and
+  :mod:`audiokit.course` runs the notebooks and renders them as a static site.
+
+DESIGN.md (at the repository's root) holds the path of one clip, the invariants and the module map.
 """
 
 __version__ = "0.1.0"

@@ -125,3 +125,40 @@ def test_models_and_datasets_tables(cli):
     assert res.returncode == 0 and "tdnn" in res.stdout and "M" in res.stdout
     res = cli("datasets")
     assert res.returncode == 0 and "spoken_digits" in res.stdout and "drum_hits" in res.stdout
+
+
+def test_course_build_renders_executed_copies_and_reports_a_failure(cli, tmp_path):
+    """`audiokit course build --executed DIR`: pages from executed copies; a failed notebook gets
+    its page, the others too, and the command ends with one error line and exit code 1."""
+    pytest.importorskip("nbconvert")
+    from course_helpers import executed_notebook, png_b64, write
+
+    from audiokit.course import notebook_dir
+    from audiokit.course.notebooks import title_of
+
+    ex = tmp_path / "executed"
+    write(executed_notebook("stand-in", plot=png_b64()), ex / "01_digital_audio.ipynb")
+    write(executed_notebook("stand-in", error=True), ex / "03_fourier_and_stft.ipynb")
+    res = cli("course", "build", "--out", tmp_path / "site", "--only", "01,03", "--executed", ex)
+    assert_one_line_error(res, "1 of 2 notebooks failed", "03_fourier_and_stft",
+                          "ZeroDivisionError: division by zero")
+    assert res.returncode == 1
+    assert res.stdout.splitlines()[0].startswith("01_digital_audio: ok")
+    site = tmp_path / "site"
+    assert sorted(p.name for p in site.glob("*.html")) == [
+        "01_digital_audio.html", "03_fourier_and_stft.html", "index.html"]
+    title = title_of(json.loads((notebook_dir() / "01_digital_audio.ipynb").read_text()))
+    assert title and title in (site / "index.html").read_text()  # titles: the course's own
+
+    ok = cli("course", "build", "--out", tmp_path / "site2", "--only", "01", "--executed", ex)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip().splitlines()[-1].endswith((site.parent / "site2" / "index.html")
+                                                         .resolve().as_uri())
+
+
+def test_course_build_usage_errors(cli, tmp_path):
+    assert_one_line_error(cli("course", "build", "--out", tmp_path / "x", "--only", "99"),
+                          "no notebook '99'", "00, 01, 02")
+    assert not (tmp_path / "x").exists()  # nothing written for a wrong selection
+    res = cli("course")
+    assert res.returncode == 2 and "ACTION" in res.stderr

@@ -1,10 +1,15 @@
 """The tutorials are tests: every notebook in ``notebooks/`` runs under papermill.
 
-In CI each notebook runs in *tiny mode*: the values in ``TINY`` below are injected into its cell
-tagged ``parameters`` (papermill), so training runs for seconds, not minutes. With
+In CI each notebook runs in *tiny mode*: the values in ``audiokit.course.TINY`` are injected into
+its cell tagged ``parameters`` (papermill), so training runs for seconds, not minutes. With
 ``AUDIOKIT_FULL=1`` the notebooks run with their own default parameters (the real lesson on a
 laptop CPU, minutes each). Each run's duration is printed and written to
 ``tests/artifacts/notebook_durations.csv``.
+
+Notebooks run through ``audiokit.course.execute``, the one runner ``audiokit course build`` uses
+too (figures drawn by the inline backend even under CI's ``MPLBACKEND=Agg``). Each executed copy is
+kept for the session, and the last test renders the static course from those copies: CI checks
+the course without executing any notebook a second time.
 """
 
 from __future__ import annotations
@@ -16,36 +21,13 @@ from pathlib import Path
 
 import pytest
 
+from audiokit.course import CELL_TIMEOUT_S, TINY
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 ARTIFACTS = ROOT / "tests" / "artifacts"
 FULL = os.environ.get("AUDIOKIT_FULL") == "1"
-CELL_TIMEOUT_S = 1800 if FULL else 300
-
-# Tiny values for CI, per notebook (stem -> parameters). Every name here must exist in the
-# notebook's parameters cell; the test checks that, so the two cannot drift apart.
-TINY: dict[str, dict] = {
-    "05_datasets_and_augmentation": {"max_examples": 4},
-    "06_pipeline_and_training_loop": {"epochs": 1, "max_train_clips": 200, "loop_epochs": 1,
-                                      "loop_clips": 100},
-    "07_tdnn": {"epochs": 1, "preset": "tiny", "max_train_clips": 200, "sweep_epochs": 1},
-    "08_ecapa_tdnn": {"epochs": 1, "preset": "tiny", "max_train_clips": 200, "sweep_epochs": 1},
-    "09_panns": {"epochs": 1, "preset": "tiny", "max_train_clips": 200, "sweep_epochs": 1},
-    "10_res2net": {"epochs": 1, "preset": "tiny", "max_train_clips": 200, "sweep_epochs": 1},
-    "11_resnet_se": {"epochs": 1, "preset": "tiny", "max_train_clips": 200, "sweep_epochs": 1,
-                     "cv_folds": 2},
-    "12_campplus": {"epochs": 1, "preset": "tiny", "max_train_clips": 200, "sweep_epochs": 1,
-                    "sweep_growth": [8, 16]},
-    "13_eres2net": {"epochs": 1, "preset": "tiny", "max_train_clips": 200, "sweep_epochs": 1},
-    "14_comparing_backbones": {"epochs": 1, "preset": "tiny", "max_train_clips": 100,
-                               "seeds": 1, "tasks": ["spoken_digits"]},
-    "15_inference_and_deployment": {"epochs": 1, "max_train_clips": 200},
-    "16_your_own_data": {"epochs": 1, "clips_per_class": 6},
-    "17_transfer_learning": {"pretrain_epochs": 1, "pretrain_clips": 100, "finetune_epochs": 1,
-                             "clips_per_class": 2, "test_clips_per_class": 6, "seeds": [0]},
-    "18_record_yourself": {"epochs": 1, "max_train_clips": 200, "clips_per_class": 3,
-                           "finetune_epochs": 1},
-}
+TIMEOUT_S = CELL_TIMEOUT_S["full" if FULL else "tiny"]
 
 
 def _load(path: Path) -> dict:
@@ -85,17 +67,22 @@ def test_notebook_hygiene(path):
             f"tiny parameter {name!r} is not defined in {path.name}'s parameters cell")
 
 
+@pytest.fixture(scope="session")
+def executed_dir(tmp_path_factory) -> Path:
+    """Where this session keeps each executed notebook (``NN_name.ipynb``) for the course test."""
+    return tmp_path_factory.mktemp("executed")
+
+
 @pytest.mark.notebooks
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs(path, tmp_path):
-    papermill = pytest.importorskip("papermill")
+def test_notebook_runs(path, tmp_path, executed_dir):
+    pytest.importorskip("papermill")
+    from audiokit.course import execute
+
     params = {} if FULL else TINY.get(path.stem, {})
-    out = tmp_path / path.name
+    out = executed_dir / path.name
     start = time.perf_counter()
-    papermill.execute_notebook(
-        str(path), str(out), parameters=params, kernel_name="python3", cwd=str(tmp_path),
-        execution_timeout=CELL_TIMEOUT_S, progress_bar=False, log_output=False,
-    )
+    execute(path, out, params, cwd=tmp_path, timeout_s=TIMEOUT_S)
     seconds = time.perf_counter() - start
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with open(ARTIFACTS / "notebook_durations.csv", "a") as f:
@@ -105,3 +92,17 @@ def test_notebook_runs(path, tmp_path):
     errors = [o for c in executed["cells"] for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
+
+
+@pytest.mark.notebooks
+def test_course_renders_from_the_executed_notebooks(executed_dir, tmp_path):
+    """The static course, from this session's executed copies (runs after every notebook ran)."""
+    from course_helpers import check_course
+
+    missing = [p.name for p in NOTEBOOKS if not (executed_dir / p.name).exists()]
+    if missing:
+        pytest.skip(f"not every notebook ran in this session (missing {', '.join(missing)})")
+    from audiokit import course
+
+    index = course.build(tmp_path / "course", executed_dir=executed_dir)
+    check_course(index, [executed_dir / p.name for p in NOTEBOOKS])

@@ -10,7 +10,10 @@ cycle, it only fails later.
 from __future__ import annotations
 
 import ast
+import io
 import json
+import re
+import tokenize
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +34,7 @@ LAYERS = {
     "streaming": 4, "robustness": 4, "crossval": 4,
     "cli": 5, "widgets": 5, "__main__": 5,
     "mic": 4, "recorder": 5, "live": 5, "perturbations": 4, "profiling": 3, "exercises": 5,
+    "course": 5,
 }
 
 
@@ -298,3 +302,72 @@ def test_train_package_modules_are_one_concern_each():
             "run.py"} <= set(sizes)
     assert max(sizes.values()) <= 400, sizes
     assert not (PACKAGE / "train.py").exists()
+
+
+# -- (e) cited files exist --------------------------------------------------------------------
+
+#: A repository file cited in prose: ``data/...``, ``notebooks/...`` or any Markdown file
+#: (relative to the repository root). Absolute, home (~), ``../`` and ``$VAR`` paths are not
+#: citations of repository files, and neither are bare folder names (``data/``).
+CITED = re.compile(r"(?<![\w/.~$-])((?:data|notebooks)/[\w.-]+(?:/[\w.-]+)*|[\w-]+(?:/[\w.-]+)*\.md)"
+                   r"(?![\w/])")
+
+
+def _prose_of_python(text: str) -> list[str]:
+    """Comments and docstrings: where code cites files (string literals are data, not citations)."""
+    parts = [tok.string for tok in tokenize.generate_tokens(io.StringIO(text).readline)
+             if tok.type == tokenize.COMMENT]
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            parts.append(ast.get_docstring(node, clean=False) or "")
+    return parts
+
+
+def _prose_of_notebook(path: Path) -> list[str]:
+    """Markdown cells, and the comment lines of code cells."""
+    parts = []
+    for cell in json.loads(path.read_text())["cells"]:
+        source = "".join(cell["source"])
+        parts += [source] if cell["cell_type"] == "markdown" else [
+            ln for ln in source.splitlines() if "#" in ln]
+    return parts
+
+
+def _citations() -> dict[str, set[str]]:
+    """cited path -> the files (relative to the root) that cite it."""
+    sources = {p: _prose_of_python(p.read_text()) for p in
+               sorted([*PACKAGE.rglob("*.py"), *(ROOT / "tests").rglob("*.py")])}
+    sources |= {p: _prose_of_notebook(p) for p in sorted(NOTEBOOKS.glob("*.ipynb"))}
+    sources |= {p: [p.read_text()] for p in (ROOT / "DESIGN.md", ROOT / "README.md")}
+    cited: dict[str, set[str]] = {}
+    for path, parts in sources.items():
+        for text in parts:
+            for name in CITED.findall(text):
+                cited.setdefault(name.rstrip("."), set()).add(str(path.relative_to(ROOT)))
+    return cited
+
+
+def test_citation_reader_finds_repository_paths_only():
+    text = ("see DESIGN.md and `data/README.md` (notebooks/07_tdnn.ipynb), not ../data/x.md, "
+            "~/notes.md, $AUDIOKIT_DATA/y, /tmp/z.md or data/")
+    assert CITED.findall(text) == ["DESIGN.md", "data/README.md", "notebooks/07_tdnn.ipynb"]
+
+
+def test_every_cited_file_exists():
+    """Docstrings, comments, tests and notebooks cite files that are in the repository."""
+    cited = _citations()
+    assert "DESIGN.md" in cited  # the reader works on the real sources
+    missing = sorted(f"{name} (cited in {', '.join(sorted(where))})"
+                     for name, where in cited.items() if not (ROOT / name).exists())
+    assert not missing, "cited files that do not exist:\n" + "\n".join(missing)
+
+
+def test_design_md_layer_table_matches_layers():
+    """DESIGN.md's layer table says what LAYERS says: each part in the row of its layer."""
+    rows = {}
+    for line in (ROOT / "DESIGN.md").read_text().splitlines():
+        m = re.match(r"\|\s*(\d)\s*\|(.*)\|\s*$", line)
+        if m:
+            rows[int(m[1])] = set(re.findall(r"`(\w+)`", m[2]))
+    assert rows == {layer: {p for p, v in LAYERS.items() if v == layer} for layer in rows}
+    assert set(rows) == set(LAYERS.values())

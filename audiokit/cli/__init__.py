@@ -1,8 +1,8 @@
 """The ``audiokit`` command line: argument parsing and one-line errors, no logic of its own.
 
 Subcommands: ``train``, ``evaluate``, ``predict``, ``export``, ``convert``, ``models``, ``datasets``,
-``info``; ``audiokit --version``. Errors print one line to stderr and exit non-zero (set
-``AUDIOKIT_DEBUG=1`` to see the traceback).
+``info``, ``record``, ``listen``, ``course``; ``audiokit --version``. Errors print one line to
+stderr and exit non-zero (set ``AUDIOKIT_DEBUG=1`` to see the traceback).
 
 Notebook: 06_pipeline_and_training_loop
 """
@@ -24,6 +24,7 @@ from audiokit.cli.commands import (
     cmd_predict,
     cmd_record,
 )
+from audiokit.cli.course import cmd_course
 from audiokit.cli.parser import build_parser
 from audiokit.cli.train import cmd_train
 
@@ -33,7 +34,7 @@ __all__ = ["build_parser", "main"]
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
             "export": cmd_export, "convert": cmd_convert, "models": cmd_models,
             "datasets": cmd_datasets, "info": cmd_info, "record": cmd_record,
-            "listen": cmd_listen}
+            "listen": cmd_listen, "course": cmd_course}
 
 
 def _error_line(exc: BaseException) -> str:

@@ -69,6 +69,19 @@ def _add_mic(sub) -> None:
     p.add_argument("--device", default="auto", help="torch device for the model")
 
 
+def _add_course(sub) -> None:
+    p = sub.add_parser("course", help="the course as static HTML pages (every notebook executed)")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    b = actions.add_parser("build", help="execute the notebooks and write DIR/index.html and one "
+                                        "page per notebook (opens offline, from disk)")
+    b.add_argument("--out", required=True, metavar="DIR", help="folder to write the course into")
+    b.add_argument("--tiny", action="store_true", help="CI's tiny parameters (short training) "
+                   "instead of each notebook's defaults")
+    b.add_argument("--only", metavar="NN,NN", help="only these notebooks, e.g. 03,05")
+    b.add_argument("--executed", metavar="DIR", help="render the executed notebooks in DIR "
+                   "(NN_name.ipynb) instead of running them")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``audiokit`` command."""
     from audiokit import __version__
@@ -122,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dst", help="the audiokit checkpoint to write (e.g. cnn14_audioset.pt)")
 
     _add_mic(sub)
+    _add_course(sub)
     sub.add_parser("models", help="table of the available backbones")
     sub.add_parser("datasets", help="the shipped datasets and their splits")
     p = sub.add_parser("info", help="print an audio file's header")

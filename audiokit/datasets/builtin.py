@@ -39,8 +39,8 @@ CLASSES: dict[str, list[str]] = {
 #: clip; its checkpoint records the rule so inference cuts user audio the same way. The drum
 #: sources begin at the hit, so the builder's cut starts at the first sample; ``precise_start``
 #: starts served audio there too (the frame grid alone would leave ~12 ms of silence before the
-#: hit, which cost a drum model 7 points: issue-12 note). ``peak_dbfs``: the level the builder
-#: scaled every clip to (the digits' levels vary by design: left as served).
+#: hit, which cost a drum model 7 points: DESIGN.md, "no train/serve skew"). ``peak_dbfs``: the
+#: level the builder scaled every clip to (the digits' levels vary by design: left as served).
 TRIM_RULES: dict[str, dict] = {
     "spoken_digits": {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512, "hop_length": 128,
                       "precise_start": False, "peak_dbfs": None},
