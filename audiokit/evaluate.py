@@ -9,6 +9,7 @@ Notebook: 06_pipeline_and_training_loop, 14_comparing_backbones
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ import torch
 
 from audiokit import metrics as M
 
-__all__ = ["EvalResult", "dataset_from_spec", "embeddings", "evaluate", "mean_average_precision"]
+__all__ = ["EvalResult", "dataset_from_spec", "embeddings", "evaluate", "mean_average_precision",
+           "se_gates"]
 
 
 @dataclass
@@ -309,6 +311,55 @@ def embeddings(checkpoint, dataset, batch_size: int = 32, device: str = "auto",
         out.append(model.embed(feats, flen).float().cpu())
         targets.append(labels)
     return torch.cat(out).numpy(), torch.cat(targets).numpy()
+
+
+@torch.inference_mode()
+def se_gates(checkpoint, dataset, blocks: Sequence[int] = (0, -1), batch_size: int = 32,
+             device: str = "auto") -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """The squeeze-excitation gates of some blocks for every clip of a dataset.
+
+    Works for any backbone whose ``blocks[i].se`` is a
+    :class:`~audiokit.models.blocks.SqueezeExcite` (ResNet-SE; ECAPA-TDNN's SE-Res2Blocks).
+    Clips run at full length through the checkpoint's front-end, as in
+    :func:`audiokit.evaluate.embeddings` (the checkpoint's trimming rule applied).
+
+    Parameters
+    ----------
+    checkpoint : path, checkpoint dict, or (model, extractor, classes)
+        A trained model (``run.best_checkpoint``) or, e.g., an untrained one as a tuple.
+    dataset : AudioDataset or str
+        The clips (or a data spec, its test split).
+    blocks : sequence of int
+        Which blocks (negative: from the end).
+    batch_size : int
+        Clips per forward pass.
+    device : str or torch.device
+        ``"auto"``, ``"cpu"``, ``"cuda"`` ...
+
+    Returns
+    -------
+    gates : dict of int to np.ndarray, float32, (n_clips, channels)
+        Each block's gate values in (0, 1), keyed by its non-negative index.
+    labels : np.ndarray, int64, (n_clips,)
+
+    Notebook: 11_resnet_se
+    """
+    model, extractor, _, dataset, dev, rule, _ = _prepare(checkpoint, dataset, device, "test")
+    n = len(model.blocks)
+    keys = sorted({b % n for b in blocks})
+    found: dict[int, list[torch.Tensor]] = {k: [] for k in keys}
+    hooks = [model.blocks[k].se.fc2.register_forward_hook(
+        lambda mod, args, out, k=k: found[k].append(torch.sigmoid(out.float()).cpu())) for k in keys]
+    targets = []
+    try:
+        for feats, flen, labels in _feature_batches(model, extractor, dataset, batch_size, dev,
+                                                    trim=rule):
+            model(feats, flen)
+            targets.append(labels)
+    finally:
+        for h in hooks:
+            h.remove()
+    return {k: torch.cat(v).numpy() for k, v in found.items()}, torch.cat(targets).numpy()
 
 
 def _prepare(checkpoint, dataset, device: str, split: str, trim="auto"):

@@ -3,7 +3,8 @@
 A microphone delivers audio in chunks of any size (0.1-0.5 s is typical). :func:`rolling_windows`
 turns them into the last ``window`` samples every ``hop`` samples of new audio, holding no more
 than one window plus one chunk; :meth:`audiokit.predict.Predictor.stream` classifies them into
-:class:`StreamResult` values.
+:class:`StreamResult` values. :func:`decode_events` reads a timeline of window probabilities
+(:meth:`~audiokit.predict.Predictor.timeline`) as a list of events.
 
 Notebook: 15_inference_and_deployment, 18_record_yourself
 """
@@ -18,7 +19,7 @@ import torch
 
 from audiokit import io
 
-__all__ = ["StreamResult", "as_mono", "rolling_windows"]
+__all__ = ["StreamResult", "as_mono", "decode_events", "rolling_windows"]
 
 
 @dataclass
@@ -92,3 +93,32 @@ def rolling_windows(chunks: Iterable, window: int, hop: int) -> Iterator[tuple[i
             end += hop
         drop = max(0, end - window - buf_start)  # samples no later window needs
         buf, buf_start = buf[drop:], buf_start + drop
+
+
+def decode_events(times, probs, classes, threshold: float = 0.0) -> list[tuple[float, str]]:
+    """The simplest decoder of a timeline: each window's top class, consecutive repeats merged.
+
+    Parameters
+    ----------
+    times : array-like, (n_windows,)
+        Centre time of each window in seconds (``Predictor.timeline``).
+    probs : array-like, (n_windows, n_classes)
+        Class probabilities of each window.
+    classes : list of str
+        Class names.
+    threshold : float
+        A window whose top probability is below it is ``"-"`` (nothing / unknown).
+
+    Returns
+    -------
+    list of (float, str)
+        ``(time_s, label)`` where the decoded label changes, first window first.
+
+    Notebook: 15_inference_and_deployment
+    """
+    events: list[tuple[float, str]] = []
+    for t, p in zip(np.asarray(times, dtype=float), np.asarray(probs)):
+        name = str(classes[int(p.argmax())]) if p.max() >= threshold else "-"
+        if not events or events[-1][1] != name:
+            events.append((float(t), name))
+    return events

@@ -141,7 +141,7 @@ def test_voices_demo_shows_the_band_edge_of_natural_speech():
     assert demo["freqs"][-1] == 8000 and abs(demo["spectra_db"]["human"].max()) < 1e-6
     y, speaker = demo["examples"]["human"]
     assert speaker in {"jackson", "lucas", "nicolas", "yweweler"} and y.ndim == 1
-    fig, ax = plots.plot_voices(demo)
+    _, ax = plots.plot_voices(demo)
     assert len(ax.lines) == 5 and ax.get_xlabel() == "frequency (Hz)"
     with pytest.raises(ValueError, match="word must be one of"):
         lessons.voices_demo("ten")

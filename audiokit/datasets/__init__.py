@@ -34,7 +34,14 @@ from audiokit.datasets.builtin import (
 )
 from audiokit.datasets.cache import default_cache_dir
 from audiokit.datasets.dataset import AudioDataset, ColumnError, PathLike
-from audiokit.datasets.layouts import esc50, from_folder, from_list, urbansound8k
+from audiokit.datasets.layouts import (
+    esc50,
+    from_folder,
+    from_list,
+    to_folder,
+    to_list,
+    urbansound8k,
+)
 from audiokit.datasets.splits import kfold_by_group, split_by_group
 
 __all__ = [
@@ -55,6 +62,8 @@ __all__ = [
     "load_builtin",
     "make_loader",
     "split_by_group",
+    "to_folder",
+    "to_list",
     "urbansound8k",
 ]
 

@@ -1,5 +1,8 @@
 """User data layouts: one folder per class, a ``path<TAB>label`` list, ESC-50 and UrbanSound8K.
 
+:func:`from_folder` and :func:`from_list` read the first two; :func:`to_folder` and :func:`to_list`
+write a dataset (or a class-balanced sample of it) in those layouts.
+
 Notebook: 16_your_own_data
 """
 
@@ -9,11 +12,13 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from audiokit import io as aio
 from audiokit.datasets.dataset import AudioDataset, PathLike
 from audiokit.datasets.tables import Rows, columns_of, read_csv
 
-__all__ = ["esc50", "from_folder", "from_list", "urbansound8k"]
+__all__ = ["esc50", "from_folder", "from_list", "to_folder", "to_list", "urbansound8k"]
 
 
 def _is_audio(p: Path) -> bool:
@@ -166,6 +171,90 @@ def from_list(
         raise (FileNotFoundError if "not found" in problems[0] else ValueError)(problems[0])
     kw.setdefault("name", path.name)
     return AudioDataset(items, classes, sample_rate, _skipped=problems, **kw)
+
+
+def _pick(dataset: AudioDataset, per_class: int, seed: int,
+          classes: Sequence[str] | None) -> list[int]:
+    """Indices of up to ``per_class`` seeded random clips of each class (0: all), class by class."""
+    names = list(dataset.classes) if classes is None else [str(c) for c in classes]
+    absent = [c for c in names if c not in dataset.classes]
+    if absent:
+        raise ValueError(f"{dataset.name}: no class {', '.join(absent)}; classes: "
+                         f"{', '.join(dataset.classes)}")
+    rng = np.random.default_rng(seed)
+    picked: list[int] = []
+    for name in names:
+        label = dataset.classes.index(name)
+        idx = rng.permutation([i for i, lab in enumerate(dataset.labels) if lab == label])
+        picked += [int(i) for i in (idx[:per_class] if per_class else idx)]
+    return picked
+
+
+def to_folder(dataset: AudioDataset, root: PathLike, per_class: int = 0, seed: int = 0,
+              classes: Sequence[str] | None = None) -> Path:
+    """Write clips of a dataset as ``root/<class>/<group>__<n>.wav``, the layout of :func:`from_folder`.
+
+    Parameters
+    ----------
+    dataset : AudioDataset
+        The clips (decoded at ``dataset.sample_rate``, as ``dataset[i]`` gives them).
+    root : path
+        Folder to write into (created); class folders are the class names.
+    per_class : int
+        At most this many seeded random clips per class (0: all).
+    seed : int
+        Seed of that choice.
+    classes : list of str, optional
+        Only these classes (default: all).
+
+    Returns
+    -------
+    pathlib.Path
+        ``root``. A file name starts with the clip's group (speaker, kit) and ``__`` when the
+        dataset has groups, so ``DataConfig.group_by = "^(.+)__"`` finds it again.
+
+    Notebook: 16_your_own_data
+    """
+    root = Path(root)
+    counts: dict[str, int] = {}
+    for i in _pick(dataset, per_class, seed, classes):
+        name = dataset.classes[dataset.labels[i]]
+        n = counts[name] = counts.get(name, -1) + 1
+        group = f"{dataset.groups[i]}__" if dataset.groups is not None else ""
+        y, _ = dataset[i]
+        aio.save(root / name / f"{group}{n:03d}.wav", y.numpy(), dataset.sample_rate)
+    return root
+
+
+def to_list(dataset: AudioDataset, path: PathLike, per_class: int = 0, seed: int = 0,
+            classes: Sequence[str] | None = None) -> Path:
+    """Write a ``path<TAB>label`` list file of a dataset's files, the layout of :func:`from_list`.
+
+    The audio files are not copied: the list names them by absolute path.
+
+    Parameters
+    ----------
+    dataset : AudioDataset
+        The clips.
+    path : path
+        The list file to write (its folder is created).
+    per_class, seed, classes
+        As for :func:`to_folder`: a seeded sample of at most ``per_class`` clips of each class
+        (0: all), of the given ``classes`` only (default: all).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Notebook: 17_transfer_learning
+    """
+    path = Path(path)
+    lines = [f"{Path(dataset.items[i][0]).resolve()}\t{dataset.classes[dataset.labels[i]]}"
+             for i in _pick(dataset, per_class, seed, classes)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 _ESC50_COLUMNS = ("filename", "fold", "target", "category", "esc10", "src_file")

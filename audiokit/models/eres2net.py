@@ -101,7 +101,12 @@ class ERes2Net(AudioBackbone):
     base_width, scale, expansion : int
         Res2Net group width, number of groups, block expansion.
     fusion : str
-        "all": bottom-up AFF fusion of every stage (ERes2Net); "last": stage 3 into 4 only (V2).
+        Global fusion: "all": bottom-up AFF fusion of every stage (ERes2Net); "last": stage 3
+        into 4 only (V2); "none": no global fusion (the last stage's output is pooled).
+    local_fusion : bool
+        Merge the channel groups of the stage 3-4 blocks by AFF (True, ERes2Net) or by a plain
+        sum as in Res2Net (False). ``local_fusion=False, fusion="none"`` is the model without
+        any attentional fusion (notebook 13's first exercise).
     embedding_dim : int
         Embedding size.
     dropout : float
@@ -117,12 +122,12 @@ class ERes2Net(AudioBackbone):
     def __init__(self, num_classes: int, n_features: int = 80, channels: int = 32,
                  layers: tuple[int, ...] = (3, 4, 6, 3), base_width: int = 32, scale: int = 2, expansion: int = 2,
                  fusion: str = "all", embedding_dim: int = 192, dropout: float = 0.0,
-                 checkpointing: bool = False) -> None:
+                 checkpointing: bool = False, local_fusion: bool = True) -> None:
         super().__init__(num_classes, n_features, checkpointing)
         if len(layers) != 4:
             raise ValueError(f"audiokit.models (ERes2Net): layers needs 4 stages, got {layers}")
-        if fusion not in ("all", "last"):
-            raise ValueError(f"audiokit.models (ERes2Net): fusion must be 'all' or 'last', got {fusion!r}")
+        if fusion not in ("all", "last", "none"):
+            raise ValueError(f"audiokit.models (ERes2Net): fusion must be 'all', 'last' or 'none', got {fusion!r}")
         self.fusion = fusion
         self.stem = nn.Sequential(nn.Conv2d(1, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels),
                                   nn.ReLU(inplace=True))
@@ -133,12 +138,12 @@ class ERes2Net(AudioBackbone):
             blocks = []
             for b in range(n_blocks):
                 blocks.append(ERes2Block(in_ch, planes, stride if b == 0 else 1, base_width, scale, expansion,
-                                         fuse=stage >= 2))
+                                         fuse=local_fusion and stage >= 2))
                 in_ch = planes * expansion
             self.stages.append(nn.ModuleList(blocks))
             stage_out.append(in_ch)
             freq = conv_size(freq, 3, stride, 1)
-        fused = range(3) if fusion == "all" else range(2, 3)
+        fused = {"all": range(3), "last": range(2, 3), "none": range(0)}[fusion]
         self.downsample = nn.ModuleDict(
             {str(i): nn.Conv2d(stage_out[i], stage_out[i + 1], 3, stride=2, padding=1, bias=False) for i in fused})
         self.fuse = nn.ModuleDict({str(i): AttentionalFeatureFusion(stage_out[i + 1]) for i in fused})
