@@ -16,28 +16,36 @@ from audiokit.train.config import ConfigError, TrainConfig
 __all__ = ["RECIPES", "coerce_config", "recipe"]
 
 RECIPES: dict[str, dict] = {
+    # Digits for people. The natural speakers (FSDD, recorded at 8 kHz) are what the recipe is
+    # judged on; chosen on held-out natural speakers (README "What to expect", notebook 07):
+    # - features stop at 3.7 kHz, below the 8 kHz recordings' band edge (their resampled spectrum
+    #   falls off from about 3.75 kHz, notebook 05): no voice can be told natural by its empty top
+    #   band, and a phone line (300-3400 Hz) costs almost nothing;
+    # - ECAPA-TDNN tiny: its wider context and attentive pooling took the held-out test speaker
+    #   from 88 % (TDNN tiny, with every augmentation tried) to 93 %, the synthetic test voices
+    #   from 94 to 97 % (seed 0);
+    # - new voices from the ones we have: pitch and vocal tract (formants) varied independently,
+    #   and the speaking rate (speed); silence, a noise floor, EQ, a phone line and a room as before.
+    # 10 epochs keep `audiokit train` under 5 minutes on 2 cores (about 22 s per epoch).
     "spoken_digits": {
-        "model": {"name": "tdnn", "preset": "tiny", "overrides": {}},
-        "features": {"kind": "log_mel", "n_mels": 40, "normalize": "cmn"},
+        "model": {"name": "ecapa_tdnn", "preset": "tiny", "overrides": {}},
+        "features": {"kind": "log_mel", "n_mels": 40, "f_max": 3700.0, "normalize": "cmn"},
         "data": {"spec": "spoken_digits"},
         "duration": 1.0,
         "batch_size": 32,
-        "epochs": 12,
+        "epochs": 10,
         "lr": 3e-3,
         "weight_decay": 1e-2,
         "warmup_epochs": 1.0,
         "label_smoothing": 0.05,
-        # Audio as people have it (notebook 06): the word at a random place with silence and a
-        # microphone's noise floor around it; a channel's EQ, a phone line, a room, and pitch up to
-        # +7 semitones (the natural training voices are all male: with +-3 the held-out female
-        # voice scored 61 %, with -3..+7 it scores more; see the issue note).
         "augment": {
             "waveform": {
+                "speed": {"p": 0.5, "factors": [0.85, 0.9, 0.95, 1.05, 1.1, 1.15]},
+                "pitch": {"p": 0.6, "semitones": [-4.0, 8.0], "formants": [0.85, 1.25]},
                 "gain": {"p": 0.5}, "noise": {"p": 0.5}, "shift": {"p": 0.5},
                 "placement": {"p": 0.7, "max_lead_s": 0.4, "max_trail_s": 0.7},
                 "noise_floor": {"p": 0.7, "level_db": [-90.0, -45.0]},
-                "telephone": {"p": 0.2}, "eq": {"p": 0.3},
-                "pitch": {"p": 0.5, "semitones": [-3.0, 7.0]}, "reverb": {"p": 0.2},
+                "telephone": {"p": 0.2}, "eq": {"p": 0.3}, "reverb": {"p": 0.2},
             },
             "spec": {"specaugment": {"p": 0.5}},
         },
@@ -49,7 +57,7 @@ RECIPES: dict[str, dict] = {
     # and 64 mel bands resolve the low end where kick and tom differ (25 ms / 40 bands: bins of
     # 40 Hz); with pitch shift (kits are tuned differently) and reverb (rooms) this took the
     # 4-fold family cross-validation from 81.0 % (seed 0) to 84.5 / 86.4 / 86.1 % (seeds 0-2) and
-    # the fixed split from 87.4 to 91.5 % (issue-12 note, per fold and seed). 64 bands cost ~1.6x
+    # the fixed split from 87.4 to 91.5 % (README, 'What to expect': per fold and seed). 64 bands cost ~1.6x
     # per epoch; shorter silences around the hit (placement up to 0.15 s before, 0.3 s after:
     # narrower batches) keep 20 epochs of `audiokit train` at 2 minutes (120 s, 113 s training).
     "drum_hits": {
