@@ -440,3 +440,34 @@ def test_numpy_references():
     )
     assert features.log_mel(y, 16000).shape == (80, X.shape[1])
     assert features.mfcc(y, 16000, n_mfcc=13).shape == (13, X.shape[1])
+
+
+@pytest.mark.parametrize("kind", ["log_mel", "mfcc", "fbank", "spectrogram"])
+def test_cpu_chunks_give_the_whole_batch_result(kind, monkeypatch):
+    """The CPU path computes the batch in cache-sized chunks of clips; each clip's features depend
+    on that clip alone, so chunked and whole-batch results agree to float32 rounding (the matrix
+    products may sum in another order)."""
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy((0.1 * rng.standard_normal((7, 8000))).astype(np.float32))
+    lengths = torch.tensor([8000, 7000, 6000, 5000, 8000, 3000, 4000])
+    fe = FeatureExtractor(kind, n_mels=40, normalize="cmn" if kind != "spectrogram" else None,
+                          pad_mode="reflect" if kind in ("log_mel", "mfcc") else "constant").eval()
+    monkeypatch.setattr(FeatureExtractor, "CHUNK_ELEMENTS", 1 << 40)
+    assert fe._chunk(x) == 7
+    whole = fe(x, lengths)
+    monkeypatch.setattr(FeatureExtractor, "CHUNK_ELEMENTS", 3 * (8000 // 160 + 1) * fe.fft_size)
+    assert fe._chunk(x) == 3
+    chunked = fe(x, lengths)
+    valid = fe.frame_lengths(lengths)
+    for i, n in enumerate(valid.tolist()):
+        torch.testing.assert_close(chunked[i, :n], whole[i, :n], atol=1e-4, rtol=0)
+    assert chunked.shape == whole.shape
+
+
+def test_mel_product_reads_only_the_bins_the_filters_use():
+    fe = FeatureExtractor("log_mel", n_mels=40, f_max=3700.0)
+    lo, hi = fe.bins
+    used = np.flatnonzero(fe.mel_fb.numpy().sum(axis=1) > 0)
+    assert (lo, hi) == (used[0], used[-1] + 1) and hi <= 3700 / 16000 * 512 + 2
+    assert fe.mel_fb2.shape == (2 * (hi - lo), 40)
+    assert FeatureExtractor("spectrogram").bins == (0, 257)

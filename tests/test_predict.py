@@ -225,12 +225,14 @@ def test_trimmed_prediction_ignores_the_silence_around_a_clip(ck_trim, f_hz):
     delayed = np.concatenate([np.zeros(shift, np.float32), clip[:-shift]])
     np.testing.assert_array_equal(p.probabilities(padded, sr), p.probabilities(delayed, sr))
     # ... which moves the sound 2 ms against the 10 ms feature frames: a small change of the
-    # log-mel frames (measured 4e-5 .. 1.4e-3 for tones of 400-2500 Hz on this fixture), while
-    # without trimming 0.75 s of zeros enter the pooled statistics (measured 5e-2 .. 3e-1).
+    # log-mel frames, while without trimming 0.75 s of zeros enter the pooled statistics. How
+    # small depends on the tiny model the CPU trained (measured with trim 4e-5 .. 1.4e-3 on one
+    # machine, 6.6e-4 .. 5.8e-3 on an AMD EPYC; without 5e-2 .. 3.7e-1): the bound is the ratio,
+    # at least 10x, with 2e-2 as a ceiling for "small".
     diff_trim = np.abs(p.probabilities(padded, sr) - p.probabilities(clip, sr)).max()
     diff_none = np.abs(p_none.probabilities(padded, sr) - p_none.probabilities(clip, sr)).max()
     print(f"{f_hz} Hz: |dp| with trim {diff_trim:.1e}, without {diff_none:.1e}")
-    assert diff_trim < 5e-3 and diff_none > 10 * diff_trim and diff_none > 2e-2
+    assert diff_trim < 2e-2 and diff_none > 10 * diff_trim and diff_none > 2e-2
 
 
 def test_peak_rule_serves_every_level_as_the_training_level(ck_trim):
