@@ -30,6 +30,7 @@ __all__ = [
     "resampling_demo",
     "sampling_demo",
     "stft_demo",
+    "voice_profile",
     "voices_demo",
 ]
 
@@ -404,3 +405,39 @@ def voices_demo(word: str = "seven", per_engine: int = 20, nperseg: int = 512) -
         out["clips"][engine] = len(chosen)
     out["freqs"] = freqs
     return out
+
+
+def voice_profile(y: np.ndarray, sr: int = 16000) -> dict[str, float]:
+    """Four measurable ways one recording of a word differs from another: level, band, room, pitch.
+
+    Parameters
+    ----------
+    y : np.ndarray
+        Mono samples ``(n,)`` at ``sr`` Hz (silence around the word allowed).
+    sr : int
+        Sample rate in Hz.
+
+    Returns
+    -------
+    dict
+        ``peak dBFS`` and ``RMS dBFS`` (of the word, cut by :func:`audiokit.io.trim_silence`);
+        ``roll-off Hz`` (the frequency below which 95 % of the word's power lies, mean over
+        frames); ``not-word %`` (the share of the recording outside the word: silence, hum,
+        reverberation tail); ``pitch Hz`` (median fundamental frequency by pYIN, nan when
+        nothing is voiced).
+
+    Notebook: 18_record_yourself
+    """
+    import librosa
+
+    y = np.asarray(y, dtype=np.float32)
+    if y.size == 0:
+        raise ValueError("voice_profile: the recording is empty")
+    word = io.trim_silence(y, sr)
+    f0, voiced, _ = librosa.pyin(word, fmin=60, fmax=500, sr=sr, frame_length=1024)
+    rolloff = float(librosa.feature.spectral_rolloff(y=word, sr=sr, roll_percent=0.95).mean())
+    rms = float(np.sqrt(np.mean(word.astype(np.float64) ** 2))) + 1e-12
+    return {"peak dBFS": float(20 * np.log10(np.abs(y).max() + 1e-12)),
+            "RMS dBFS": float(20 * np.log10(rms)), "roll-off Hz": rolloff,
+            "not-word %": 100.0 * (1 - len(word) / len(y)),
+            "pitch Hz": float(np.nanmedian(f0)) if np.any(voiced) else float("nan")}

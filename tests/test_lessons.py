@@ -145,3 +145,19 @@ def test_voices_demo_shows_the_band_edge_of_natural_speech():
     assert len(ax.lines) == 5 and ax.get_xlabel() == "frequency (Hz)"
     with pytest.raises(ValueError, match="word must be one of"):
         lessons.voices_demo("ten")
+
+
+def test_voice_profile_measures_level_band_room_and_pitch():
+    from audiokit import lessons, signals
+
+    sr = 16000
+    tone = signals.harmonics(150, n_harmonics=10, duration=0.5, sr=sr).astype(np.float32)
+    tone = 0.5 * tone / np.abs(tone).max()
+    y = np.concatenate([np.zeros(sr // 2, np.float32), tone, np.zeros(sr // 2, np.float32)])
+    prof = lessons.voice_profile(y, sr)
+    assert abs(prof["peak dBFS"] - 20 * np.log10(0.5)) < 0.01
+    assert abs(prof["pitch Hz"] - 150) < 3          # pYIN's grid is a few cents
+    assert 1400 < prof["roll-off Hz"] < 1700        # 10 harmonics of 150 Hz end at 1.5 kHz
+    assert 40 < prof["not-word %"] < 70             # 1 s of the 1.5 s is silence, minus the margin
+    with pytest.raises(ValueError, match="empty"):
+        lessons.voice_profile(np.zeros(0, np.float32), sr)
