@@ -160,7 +160,8 @@ def cross_validate(config, column: str = "family", k: int = 4, seed: int = 0,
                    out_dir: str | Path | None = None, progress: bool | str = False,
                    folds: Sequence[Sequence[str]] | None = None,
                    where: Mapping[str, str] | None = None,
-                   perturbations: str | Sequence[str] | None = None) -> CrossValidation:
+                   perturbations: str | Sequence[str] | None = None,
+                   resume: bool = False) -> CrossValidation:
     """Train and test a config once per fold of ``column`` groups of its shipped dataset.
 
     Parameters
@@ -187,6 +188,10 @@ def cross_validate(config, column: str = "family", k: int = 4, seed: int = 0,
         Also score each fold's test clips through the Predictor (as ``audiokit predict`` does),
         clean and under these perturbations (``"pad"``, ``"pad,telephone"``:
         :mod:`audiokit.perturbations`); the results are in :attr:`Fold.perturbed`.
+    resume : bool
+        Continue a cross-validation that was stopped: each fold whose folder holds ``last.pt``
+        resumes from it (a finished fold is only scored again), the others start. Without it a
+        fold folder that holds a run is an error, as for :func:`audiokit.train.fit`.
 
     Returns
     -------
@@ -209,7 +214,12 @@ def cross_validate(config, column: str = "family", k: int = 4, seed: int = 0,
     for i, test_groups in enumerate(groups):
         fold_cfg = cfg.replace(**{"data.holdout_column": column, "data.test_groups": test_groups,
                                   "data.valid_groups": [], "out_dir": str(root / f"fold{i}")})
-        run = fit(fold_cfg, progress=progress)
+        started = (Path(fold_cfg.out_dir) / "last.pt").exists()
+        run = fit(fold_cfg, progress=progress, resume=resume and started)
+        if run.interrupted:  # Ctrl-C: the fold's last.pt resumes it; no half-scored table
+            raise RuntimeError(f"cross-validation stopped by {run.interrupted} in fold {i} "
+                               f"({fold_cfg.out_dir}); continue with resume=True (--resume) "
+                               f"and the same folder")
         test = build_datasets(fold_cfg.data, run.extractor.sample_rate)["test"]
         res = evaluate(run.last_checkpoint, test)
         recall = {c: float(r) for c, r in zip(res.classes, res.recall)}

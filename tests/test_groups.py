@@ -128,6 +128,26 @@ def test_cross_validate_where_always_trains_the_rest(fake_drums, tmp_path):
         f"| {100 * pad.mean():.1f} ± {100 * pad.std(ddof=1):.1f} |")
 
 
+def test_cross_validate_resume_keeps_finished_folds(fake_drums, tmp_path):
+    cfg = _tiny(tmp_path)
+    first = cross_validate(cfg, column="kit", k=2, out_dir=tmp_path / "cv",
+                           where={"family": "avldrums"})
+    done = tmp_path / "cv" / "fold0" / "last.pt"
+    kept = done.read_bytes()
+    for f in (tmp_path / "cv" / "fold1").iterdir():  # fold 1 never ran (the process was killed)
+        f.unlink()
+    with pytest.raises(Exception, match="already holds a training run"):
+        cross_validate(cfg, column="kit", k=2, out_dir=tmp_path / "cv", where={"family": "avldrums"})
+    again = cross_validate(cfg, column="kit", k=2, out_dir=tmp_path / "cv",
+                           where={"family": "avldrums"}, resume=True)
+    assert done.read_bytes() == kept  # the finished fold is scored again, not retrained
+    assert [f.test_groups for f in again.folds] == [f.test_groups for f in first.folds]
+    # the same seed trains fold 1 to the same weights, so the same score
+    assert [f.accuracy for f in again.folds] == [f.accuracy for f in first.folds]
+    saved = json.loads((tmp_path / "cv" / "crossval.json").read_text())
+    assert [f["accuracy"] for f in saved["folds"]] == [f.accuracy for f in again.folds]
+
+
 def test_cli_where_needs_cross_validate_and_a_pair(cli, fake_drums, tmp_path):
     config = tmp_path / "tiny.yaml"
     _tiny(tmp_path, "cli").save(config)

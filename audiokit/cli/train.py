@@ -66,7 +66,7 @@ def cmd_train(args) -> int:
 
         cv = cross_validate(cfg, column=args.cross_validate, k=args.folds, seed=cfg.data.split_seed,
                             progress=progress, where=_where(args.where),
-                            perturbations=args.cv_perturbations)
+                            perturbations=args.cv_perturbations, resume=args.resume)
         print(cv.table())
         return 0
     run = train.fit(cfg, resume=args.resume, progress=progress)
