@@ -53,6 +53,9 @@ def test_notebook_hygiene(path):
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert not any(c.get("outputs") for c in code), f"{path.name} has outputs; clear them"
     assert not any(c.get("execution_count") for c in code), f"{path.name} has execution counts"
+    ids = [c.get("id") for c in nb["cells"]]  # nbformat 4.5: every cell has a unique id
+    assert nb.get("nbformat_minor", 0) >= 5 and all(ids) and len(set(ids)) == len(ids), (
+        f"{path.name}: every cell needs a unique id (nbformat 4.5)")
     params = _parameters_cell(nb)
     assert params is not None, f"{path.name} has no cell tagged 'parameters'"
     first = "".join(nb["cells"][0]["source"]).lower()
