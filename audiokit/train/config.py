@@ -129,8 +129,9 @@ class TrainConfig:
     compile : bool
         Wrap the model in ``torch.compile`` (opt-in; if compiling fails: one warning, eager).
     channels_last, fused_optimizer, tf32, cudnn_benchmark, pin_memory : bool (or "auto")
-        The CUDA fast path, see :mod:`audiokit.train.fastpath`; ``history.csv`` rows have what
-        a run resolved them to, in columns of the same names.
+        The fast path (on the CPU only ``channels_last``, for the 2-D CNNs), see
+        :mod:`audiokit.train.fastpath`; ``history.csv`` rows have what a run resolved them to,
+        in columns of the same names.
     grad_clip : float
         Max gradient norm (0 disables clipping).
     seed : int
