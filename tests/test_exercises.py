@@ -114,3 +114,21 @@ def test_catalogue_and_errors():
         exercises.Exercise("03.9", "q", "h")
     with pytest.raises(ValueError, match="expected 'NN.k'"):
         exercises.Exercise("3.1", "q", "h", solve=lambda tiny: None)
+
+
+def test_budget_is_the_exercise_sizes_or_ci_tiny_ones():
+    from audiokit.exercises import core, nb14
+
+    tiny = core.budget(True, "ex_t_", epochs=9)
+    assert {k: v for k, v in tiny.items() if k != "out_dir"} == {
+        "epochs": 1, "data__max_train_clips": 20, "data__max_eval_clips": 20, "augment": {},
+        "device": "cpu"}
+    full = core.budget(False, "ex_t_", epochs=9)
+    assert full["epochs"] == 9 and set(full) == {"out_dir", "epochs"}
+    assert Path(tiny["out_dir"]).name.startswith("ex_t_") and tiny["out_dir"] != full["out_dir"]
+    # notebook 14's own budget, which an exercise may change
+    runs = [nb14._budget(False), nb14._budget(False, epochs=5), nb14._budget(True)]
+    assert runs[0]["data__max_train_clips"] == 300
+    assert runs[1]["epochs"] == 5 and runs[2]["epochs"] == 1
+    for made in [tiny, full, *runs]:  # the folders budget made for runs that never happen
+        Path(made["out_dir"]).rmdir()

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Exercise", "catalog", "check", "exercise", "notebook_of", "show", "solution"]
+__all__ = ["Exercise", "budget", "catalog", "check", "exercise", "notebook_of", "show", "solution"]
 
 #: Notebook stem of each two-digit number (the exercise id's first part).
 NOTEBOOKS = {
@@ -33,6 +33,22 @@ NOTEBOOKS = {
     "16": "16_your_own_data", "17": "17_transfer_learning", "18": "18_record_yourself",
 }
 
+
+
+def budget(tiny: bool, prefix: str, **full: Any) -> dict[str, Any]:
+    """Recipe changes for a solution's training run: the exercise's own sizes (``full``), or
+    CI's tiny ones (one epoch on 20 clips, no augmentation, on the CPU); a new run folder
+    (``prefix`` + a unique suffix in the temporary directory) either way.
+
+    Notebook: 00_index
+    """
+    import tempfile
+
+    out = {"out_dir": tempfile.mkdtemp(prefix=prefix)}
+    if tiny:
+        return {**out, "epochs": 1, "data__max_train_clips": 20, "data__max_eval_clips": 20,
+                "augment": {}, "device": "cpu"}
+    return {**out, **full}
 
 @dataclass(frozen=True)
 class Exercise:

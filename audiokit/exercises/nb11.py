@@ -9,27 +9,17 @@ Notebook: 11_resnet_se
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from audiokit.exercises.core import Exercise
+from audiokit.exercises.core import Exercise, budget
 
 __all__ = ["EXERCISES"]
 
 _RUNS: dict[bool, Any] = {}
 
 
-def _budget(tiny: bool, **full: Any) -> dict[str, Any]:
-    """Recipe changes: the exercise's own sizes (``full``), or tiny ones for CI.
-
-    Notebook: 11_resnet_se
-    """
-    import tempfile
-
-    out = {"out_dir": tempfile.mkdtemp(prefix="ex11_")}
-    if tiny:
-        return {**out, "epochs": 1, "data__max_train_clips": 20, "data__max_eval_clips": 20,
-                "augment": {}, "device": "cpu"}
-    return {**out, **full}
+_budget = partial(budget, prefix="ex11_")  # the exercise's own sizes, or CI's tiny ones
 
 
 def _trained(tiny: bool):

@@ -9,25 +9,14 @@ Notebook: 12_campplus
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
-from audiokit.exercises.core import Exercise
+from audiokit.exercises.core import Exercise, budget
 
 __all__ = ["EXERCISES"]
 
 
-def _budget(tiny: bool, **full: Any) -> dict[str, Any]:
-    """Recipe changes: the exercise's own sizes (``full``), or tiny ones for CI.
-
-    Notebook: 12_campplus
-    """
-    import tempfile
-
-    out = {"out_dir": tempfile.mkdtemp(prefix="ex12_")}
-    if tiny:
-        return {**out, "epochs": 1, "data__max_train_clips": 20, "data__max_eval_clips": 20,
-                "augment": {}, "device": "cpu"}
-    return {**out, **full}
+_budget = partial(budget, prefix="ex12_")  # the exercise's own sizes, or CI's tiny ones
 
 
 def _digit_bands() -> int:

@@ -9,28 +9,16 @@ Notebook: 13_eres2net
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
+from functools import cache, partial
 
-from audiokit.exercises.core import Exercise
+from audiokit.exercises.core import Exercise, budget
 
 __all__ = ["EXERCISES"]
 
 NO_FUSION = {"local_fusion": False, "fusion": "none"}
 
 
-def _budget(tiny: bool, **full: Any) -> dict[str, Any]:
-    """Recipe changes: the exercise's own sizes (``full``), or tiny ones for CI.
-
-    Notebook: 13_eres2net
-    """
-    import tempfile
-
-    out = {"out_dir": tempfile.mkdtemp(prefix="ex13_")}
-    if tiny:
-        return {**out, "epochs": 1, "data__max_train_clips": 20, "data__max_eval_clips": 20,
-                "augment": {}, "device": "cpu"}
-    return {**out, **full}
+_budget = partial(budget, prefix="ex13_")  # the exercise's own sizes, or CI's tiny ones
 
 
 def _bands() -> int:

@@ -10,28 +10,19 @@ Notebook: 14_comparing_backbones
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
-from audiokit.exercises.core import Exercise
+from audiokit.exercises.core import Exercise, budget
 
 __all__ = ["EXERCISES"]
 
 SKIP_TRAINING = ("panns_cnn14",)  # the notebook sizes it but does not train it
 
 
-def _budget(tiny: bool, **full: Any) -> dict[str, Any]:
-    """Recipe changes: the notebook's budget (``full``), or tiny ones for CI.
-
-    Notebook: 14_comparing_backbones
-    """
-    import tempfile
-
-    out = {"out_dir": tempfile.mkdtemp(prefix="ex14_")}
-    if tiny:
-        return {**out, "epochs": 1, "data__max_train_clips": 20, "data__max_eval_clips": 20,
-                "augment": {}, "device": "cpu"}
-    return {**out, "epochs": 3, "data__max_train_clips": 300, "data__max_eval_clips": 150, **full}
+# The notebook's budget (3 epochs, 300 training clips), or CI's tiny one.
+_budget = partial(budget, prefix="ex14_", epochs=3, data__max_train_clips=300,
+                  data__max_eval_clips=150)
 
 
 def _trained() -> list[str]:

@@ -9,29 +9,18 @@ Notebook: 16_your_own_data
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
-from audiokit.exercises.core import Exercise
+from audiokit.exercises.core import Exercise, budget
 
 __all__ = ["EXERCISES"]
 
 GROUP_BY = "^(.+)__"  # the kit: everything before "__" in the file names to_folder writes
 
 
-def _budget(tiny: bool, **full: Any) -> dict[str, Any]:
-    """Recipe changes: the exercise's own sizes (``full``), or tiny ones for CI.
-
-    Notebook: 16_your_own_data
-    """
-    import tempfile
-
-    out = {"out_dir": tempfile.mkdtemp(prefix="ex16_")}
-    if tiny:
-        return {**out, "epochs": 1, "data__max_train_clips": 20, "data__max_eval_clips": 20,
-                "augment": {}, "device": "cpu"}
-    return {**out, **full}
+_budget = partial(budget, prefix="ex16_")  # the exercise's own sizes, or CI's tiny ones
 
 
 def _folder(per_class: int) -> Path:
