@@ -17,19 +17,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-__all__ = [
-    "AUDIO_EXTENSIONS",
-    "AudioError",
-    "AudioInfo",
-    "fix_length",
-    "info",
-    "load",
-    "normalize_loudness",
-    "resample",
-    "save",
-    "to_mono",
-    "trim_silence",
-]
+from audiokit.signals import strip_zero_ends
+
+__all__ = ["AUDIO_EXTENSIONS", "AudioError", "AudioInfo", "fix_length", "info", "load",
+           "normalize_loudness", "resample", "save", "to_mono", "trim_silence"]
 
 #: File extensions the kit recognises as audio (all decoded by libsndfile through soundfile).
 AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".ogg", ".opus", ".mp3")
@@ -409,7 +400,7 @@ def fix_length(
 
 def trim_silence(y: np.ndarray, sr: int, top_db: float = 40.0, margin_s: float = 0.02,
                  frame_length: int = 512, hop_length: int = 128,
-                 precise_start: bool = False) -> np.ndarray:
+                 precise_start: bool = False, strip_zeros: bool = False) -> np.ndarray:
     """Cut the quiet start and end of a clip, keeping ``margin_s`` seconds around the sound.
 
     The rule the shipped datasets were built with (``data/make_datasets.py``; margin 0.02 s for
@@ -424,6 +415,10 @@ def trim_silence(y: np.ndarray, sr: int, top_db: float = 40.0, margin_s: float =
     ``top_db`` of the peak sample: the frame grid alone leaves up to ``frame_length / 2`` samples
     (~12 ms) before an abrupt onset, and drum clips cut from sources that begin at the hit have
     none. Relative to the peak, not the frame RMS, so a noise floor 60 dB down is not an onset.
+
+    ``strip_zeros=True`` then cuts exact zeros left at either end (digital silence, never room
+    noise): around a noisy recording the frame grid and margin keep tens of ms of them
+    (README, "What to expect"). An all-zero input comes back unchanged.
 
     Notebook: 05_datasets_and_augmentation
     """
@@ -443,5 +438,6 @@ def trim_silence(y: np.ndarray, sr: int, top_db: float = 40.0, margin_s: float =
                               >= mag.max() * 10.0 ** (-top_db / 20.0))
         start = lo + int(loud[0]) if loud.size else start
     margin = round(margin_s * sr)
-    return y[..., max(0, int(start) - margin): min(y.shape[-1], int(end) + margin)]
+    y = y[..., max(0, int(start) - margin): min(y.shape[-1], int(end) + margin)]
+    return strip_zero_ends(y) if strip_zeros else y
 

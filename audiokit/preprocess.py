@@ -6,9 +6,12 @@ checkpoint records the rule its clips were made with::
 
     ck["preprocess"] = {"trim": {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512,
                                  "hop_length": 128, "precise_start": False,
-                                 "peak_dbfs": None}}  # or {"trim": None}
+                                 "strip_zeros": True, "peak_dbfs": None}}  # or {"trim": None}
 
-``peak_dbfs`` (None: level untouched) scales the trimmed clip so its peak sits there. No
+``strip_zeros`` also cuts exact-zero samples left at the ends (digital silence; the shipped
+files were cut without it, so training strips them as it batches: :func:`trim_rules` of
+``audiokit.train.data``). ``peak_dbfs`` (None: level untouched) scales the trimmed clip so its
+peak sits there. No
 ``"preprocess"`` key, as in older checkpoints, means no trimming; a saved rule without a key has
 that key's :data:`TRIM_DEFAULTS` value. :func:`trim_rule` turns
 that and a caller's ``trim=`` choice into the rule in force, :func:`apply_trim` applies it to one
@@ -25,16 +28,16 @@ from typing import Any
 
 import numpy as np
 
-from audiokit import io
+from audiokit import io, signals
 
-__all__ = ["TRIM_DEFAULTS", "TrimCollate", "apply_trim", "is_silent", "set_peak", "trim_rule",
-           "trim_view"]
+__all__ = ["TRIM_DEFAULTS", "TrimCollate", "ZeroStripCollate", "apply_trim", "is_silent",
+           "set_peak", "trim_rule", "trim_view"]
 
 #: The keyword arguments of :func:`audiokit.io.trim_silence` with their defaults (the spoken
 #: digits' rule), and ``peak_dbfs``, the level the trimmed clip is scaled to (None: unchanged).
 TRIM_DEFAULTS: dict[str, float | bool | None] = {
     "top_db": 40.0, "margin_s": 0.02, "frame_length": 512, "hop_length": 128,
-    "precise_start": False, "peak_dbfs": None}
+    "precise_start": False, "strip_zeros": False, "peak_dbfs": None}
 
 
 def trim_rule(checkpoint: Mapping | None, trim: Any = "auto") -> dict | None:
@@ -78,12 +81,13 @@ def _complete(rule: Mapping, where: str) -> dict:
         raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; "
                          f"expected {', '.join(TRIM_DEFAULTS)}")
     out = {**TRIM_DEFAULTS, **rule}
-    if not isinstance(out["precise_start"], (bool, np.bool_)):  # a bad rule value: ValueError
-        raise ValueError(f"{where}: precise_start must be true or false, "  # noqa: TRY004
-                         f"got {out['precise_start']!r}")
+    for flag in ("precise_start", "strip_zeros"):
+        if not isinstance(out[flag], (bool, np.bool_)):  # a bad rule value: ValueError
+            raise ValueError(f"{where}: {flag} must be true or false, "  # noqa: TRY004
+                             f"got {out[flag]!r}")
     out = {"top_db": float(out["top_db"]), "margin_s": float(out["margin_s"]),
            "frame_length": int(out["frame_length"]), "hop_length": int(out["hop_length"]),
-           "precise_start": bool(out["precise_start"]),
+           "precise_start": bool(out["precise_start"]), "strip_zeros": bool(out["strip_zeros"]),
            "peak_dbfs": None if out["peak_dbfs"] is None else float(out["peak_dbfs"])}
     if out["peak_dbfs"] is not None and not -120.0 <= out["peak_dbfs"] <= 0.0:
         raise ValueError(f"{where}: peak_dbfs must be None or in [-120, 0] dBFS, "
@@ -166,3 +170,25 @@ class TrimCollate:
 
     def __repr__(self) -> str:
         return f"TrimCollate({self.collate!r}, rule={self.rule})"
+
+
+class ZeroStripCollate:
+    """Cut the exact-zero samples at both ends of each clip of a batch
+    (:func:`audiokit.signals.strip_zero_ends`), then call ``collate``.
+
+    What training does to shipped clips whose rule has ``strip_zeros``: their files were cut by
+    the rule's level part only, so the one step left is applied as they are batched, and served
+    audio (:func:`trim_view`) and training clips meet the same rule.
+
+    Notebook: 15_inference_and_deployment
+    """
+
+    def __init__(self, collate: Callable) -> None:
+        self.collate = collate
+
+    def __call__(self, batch: Sequence[tuple]):
+        return self.collate([(np.ascontiguousarray(signals.strip_zero_ends(np.asarray(w))), *rest)
+                             for w, *rest in batch])
+
+    def __repr__(self) -> str:
+        return f"ZeroStripCollate({self.collate!r})"

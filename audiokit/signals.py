@@ -28,6 +28,7 @@ __all__ = [
     "quantize",
     "rms",
     "sine",
+    "strip_zero_ends",
     "theoretical_snr",
     "time_axis",
 ]
@@ -312,3 +313,19 @@ def dbfs(y: np.ndarray) -> float:
     Notebook: 01_digital_audio
     """
     return amplitude_to_db(rms(y))
+
+
+def strip_zero_ends(y: np.ndarray) -> np.ndarray:
+    """The view of ``y`` (``(n,)`` or ``(channels, n)``) from its first to its last sample that
+    is not exactly zero in some channel; ``y`` itself when every sample is zero.
+
+    Notebook: 06_pipeline_and_training_loop
+    """
+    y = np.asarray(y)
+    if y.shape[-1] == 0:
+        return y
+    loud = np.flatnonzero(y if y.ndim == 1 else np.any(y != 0, axis=0))
+    if loud.size == 0:
+        return y
+    return y[..., int(loud[0]): int(loud[-1]) + 1]
+

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from audiokit import io
+from audiokit import io, signals
 
 
 def _tone(n=8000, channels=1, sr=16000):
@@ -268,6 +268,30 @@ def test_trim_silence_precise_start_cuts_at_the_first_loud_sample(onset):
     stereo = np.stack([y, np.roll(y, 50)])
     both = io.trim_silence(stereo, sr, top_db=40, margin_s=0.002, precise_start=True)
     assert both.shape[0] == 2 and first(both[0]) == min(onset, margin)
+
+
+def test_trim_silence_strip_zeros_cuts_digital_silence_not_room_noise():
+    # A noisy recording (floor 17 dB under the words, as the FSDD speaker nicolas) padded with
+    # digital silence: the frame grid and the margin keep zeros at both ends; strip_zeros not.
+    sr, rng = 16000, np.random.default_rng(3)
+    t = np.arange(6000) / sr
+    word = (0.3 * np.sin(2 * np.pi * 220 * t) * np.hanning(6000)).astype(np.float32)
+    room = (0.3 * 10 ** (-17 / 20) / np.sqrt(2) * rng.standard_normal(10000)).astype(np.float32)
+    room[2000:8000] += word
+    padded = np.concatenate([np.zeros(4000, np.float32), room, np.zeros(8000, np.float32)])
+    kept = io.trim_silence(padded, sr)
+    assert kept[0] == 0 and kept[-1] == 0  # digital silence the rule alone leaves
+    cut = io.trim_silence(padded, sr, strip_zeros=True)
+    assert cut[0] != 0 and cut[-1] != 0
+    assert np.array_equal(cut, room)  # the room noise is all there, the zeros all gone
+    assert (cut.ctypes.data - padded.ctypes.data) // padded.itemsize == 4000  # a view
+    # without digital silence nothing changes; all-zero input is kept, never emptied
+    assert np.array_equal(io.trim_silence(room, sr, strip_zeros=True), io.trim_silence(room, sr))
+    zeros = np.zeros(1000, np.float32)
+    assert signals.strip_zero_ends(zeros).shape == (1000,)
+    # channels: from the first to the last sample that is non-zero in any channel
+    stereo = np.stack([np.r_[0, 0, 1, 2, 0, 0], np.r_[0, 3, 0, 0, 0, 0]]).astype(np.float32)
+    assert signals.strip_zero_ends(stereo).tolist() == [[0, 1, 2], [3, 0, 0]]
 
 
 def test_trim_silence_keeps_what_it_cannot_trim():

@@ -117,7 +117,7 @@ def test_pt2_export_runs(ckpt, tmp_path):
 
 TRIM = {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512, "hop_length": 128,
         "precise_start": False}
-RULE = {**TRIM, "peak_dbfs": None}  # the rule in force: io.trim_silence's arguments + the level
+RULE = {**TRIM, "strip_zeros": False, "peak_dbfs": None}  # the rule in force: io.trim_silence's arguments + the level
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +186,8 @@ def test_trim_rule_comes_from_the_checkpoint(ckpt, ck_trim):
     assert Predictor(ck_trim, device="cpu", trim={"precise_start": True}).trim["precise_start"]
     with pytest.raises(ValueError, match="precise_start must be true or false"):
         Predictor(ck_trim, device="cpu", trim={"precise_start": "yes"})
+    with pytest.raises(ValueError, match="strip_zeros must be true or false"):
+        Predictor(ck_trim, device="cpu", trim={"strip_zeros": 1})
     with pytest.raises(ValueError, match=r"peak_dbfs must be None or in \[-120, 0\]"):
         Predictor(ck_trim, device="cpu", trim={"peak_dbfs": 3.0})
     with pytest.raises(ValueError, match="unknown key.*top_dB"):

@@ -153,7 +153,7 @@ def test_report_has_every_row_and_clean_matches_evaluate(trained, report):
     ckpt, data = trained
     assert report.names == list(R.DEFAULT_PERTURBATIONS)
     assert all(r.clips == 16 for r in report.rows)
-    assert report.trim == {**TRIM, "peak_dbfs": None}  # trim="auto": the checkpoint's rule, as evaluate applies it
+    assert report.trim == {**TRIM, "strip_zeros": False, "peak_dbfs": None}  # trim="auto": the checkpoint's rule, as evaluate applies it
     ev = evaluate(ckpt, data, device="cpu")
     assert report["clean"].accuracy == ev.accuracy
     # the same clips through the same front-end and model, one window each: float32 batching only

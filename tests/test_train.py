@@ -291,6 +291,7 @@ def test_trim_rule_is_saved_and_resolved(tones, tmp_path):
     from audiokit.train.data import trim_rules
 
     assert trim_rules(train.recipe("spoken_digits").data) == (TRIM_RULES["spoken_digits"], None)
+    assert TRIM_RULES["spoken_digits"]["strip_zeros"] and not TRIM_RULES["drum_hits"]["strip_zeros"]
     assert trim_rules(train.recipe("drum_hits").data)[0]["margin_s"] == 0.002  # the builder's
     folder = TrainConfig.from_dict({"data": {"spec": f"folder:{tones}"}}).data
     assert trim_rules(folder) == (None, None)  # user data: nothing was cut, nothing to redo
@@ -303,7 +304,7 @@ def test_trim_rule_is_saved_and_resolved(tones, tmp_path):
     run = train.fit(cfg, progress=False)
     saved = train.load_checkpoint(run.best_checkpoint)["preprocess"]["trim"]
     assert saved == {"top_db": 30.0, "margin_s": 0.01, "frame_length": 512, "hop_length": 128,
-                     "precise_start": False, "peak_dbfs": None}
+                     "precise_start": False, "strip_zeros": False, "peak_dbfs": None}
 
 
 def test_explicit_trim_cuts_training_clips_before_the_crop(tones, tmp_path):
@@ -332,3 +333,10 @@ def test_explicit_trim_cuts_training_clips_before_the_crop(tones, tmp_path):
     # The tone fills its 0.4 s clip: trimming removes the 1 s of added silence, up to the frame
     # grid of librosa.effects.trim (hop 128 samples, frames of 512 centred on it).
     assert abs(int(lengths[0]) - len(y)) <= 512 + 128
+    # A shipped set's rule with strip_zeros: only the exact-zero ends go, the clip stays whole
+    stripped = make_loader(Padded(), 1, train=False, duration=1.0, seed=0, num_workers=0,
+                           sampler=None, pin=False, strip_zeros=True)
+    waves, _, lengths = next(iter(stripped))
+    sound = np.flatnonzero(y)
+    assert int(lengths[0]) == sound[-1] - sound[0] + 1
+    assert np.array_equal(waves[0, : int(lengths[0])].numpy(), y[sound[0]: sound[-1] + 1])

@@ -41,13 +41,17 @@ CLASSES: dict[str, list[str]] = {
 #: starts served audio there too (the frame grid alone would leave ~12 ms of silence before the
 #: hit, which cost a drum model 7 points: DESIGN.md, "no train/serve skew"). ``peak_dbfs``: the
 #: level the builder scaled every clip to (the digits' levels vary by design: left as served).
+#: ``strip_zeros``: exact-zero samples at the ends are cut too, in training and serving (the
+#: builder did not; the training loaders do it as they batch). A padded recording of a noisy
+#: room otherwise keeps tens of ms of digital silence its training clips never had.
 TRIM_RULES: dict[str, dict] = {
     "spoken_digits": {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512, "hop_length": 128,
-                      "precise_start": False, "peak_dbfs": None},
+                      "precise_start": False, "strip_zeros": True, "peak_dbfs": None},
     "spoken_digits_real": {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512,
-                           "hop_length": 128, "precise_start": False, "peak_dbfs": -1.0},
+                           "hop_length": 128, "precise_start": False, "strip_zeros": False,
+                           "peak_dbfs": -1.0},
     "drum_hits": {"top_db": 40.0, "margin_s": 0.002, "frame_length": 512, "hop_length": 128,
-                  "precise_start": True, "peak_dbfs": -1.0},
+                  "precise_start": True, "strip_zeros": False, "peak_dbfs": -1.0},
 }
 
 #: The split names a shipped ``metadata.csv`` uses.

@@ -171,7 +171,8 @@ def trim_rules(data: DataConfig) -> tuple[dict | None, dict | None]:
 
     ``saved`` goes into the checkpoint (``preprocess.trim``) for ``Predictor`` / ``evaluate``;
     ``applied`` is what the loaders cut the run's own clips with (None for a shipped set, whose
-    files the data builder already cut with that very rule).
+    files the data builder already cut with that very rule, all but its ``strip_zeros`` step:
+    :func:`make_loader` does that one, ``strip_zeros=saved["strip_zeros"]``).
 
     Notebook: 05_datasets_and_augmentation
     """
@@ -184,7 +185,8 @@ def trim_rules(data: DataConfig) -> tuple[dict | None, dict | None]:
         return (dict(TRIM_RULES[kind]) if kind in TRIM_RULES else None), None
     if isinstance(choice, str):
         raise ConfigError(f"data.trim: {choice!r} is not a choice; use 'auto', null or a mapping "
-                          "of top_db, margin_s, frame_length, hop_length, precise_start, peak_dbfs")
+                          "of top_db, margin_s, frame_length, hop_length, precise_start, "
+                          "strip_zeros, peak_dbfs")
     try:
         rule = trim_rule(None, choice)
     except (TypeError, ValueError) as exc:
@@ -194,12 +196,14 @@ def trim_rules(data: DataConfig) -> tuple[dict | None, dict | None]:
 
 def make_loader(dataset, batch_size: int, *, train: bool, duration: float, seed: int,
                 num_workers: int, sampler, pin: bool,
-                drop_last: bool = False, trim: dict | None = None) -> torch.utils.data.DataLoader:
+                drop_last: bool = False, trim: dict | None = None,
+                strip_zeros: bool = False) -> torch.utils.data.DataLoader:
     """A DataLoader over ``dataset`` with the datasets module's ``Collate``.
 
     Training batches are random ``duration``-second crops (seeded by ``seed``); evaluation
     batches keep whole clips, padded to the longest. ``trim`` (a rule of
-    ``audiokit.io.trim_silence``) cuts each clip's silence first, before any crop.
+    ``audiokit.io.trim_silence``) cuts each clip's silence first, before any crop;
+    ``strip_zeros`` (without ``trim``) cuts only the exact-zero samples at each clip's ends.
 
     Notebook: 06_pipeline_and_training_loop
     """
@@ -211,6 +215,10 @@ def make_loader(dataset, batch_size: int, *, train: bool, duration: float, seed:
         from audiokit.preprocess import TrimCollate
 
         collate = TrimCollate(collate, trim, dataset.sample_rate)
+    elif strip_zeros:
+        from audiokit.preprocess import ZeroStripCollate
+
+        collate = ZeroStripCollate(collate)
     return torch.utils.data.DataLoader(
         dataset, batch_size=batch_size, sampler=sampler, shuffle=False,
         collate_fn=collate, num_workers=num_workers, pin_memory=pin,

@@ -209,7 +209,8 @@ class Trainer:
                            seed=derive_seed(self.cfg.seed, epoch, salt=1 + self.dist.rank),
                            num_workers=self.cfg.num_workers, sampler=sampler,
                            pin=self.fastpath.pin_memory, drop_last=train and self._drop_last(),
-                           trim=self.trim_applied)
+                           trim=self.trim_applied,
+                           strip_zeros=bool((self.trim_saved or {}).get("strip_zeros")))
 
     # -- steps -----------------------------------------------------------------------------
 
