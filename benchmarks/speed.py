@@ -13,7 +13,8 @@ each on a batch of 64 clips of 3 s and on one clip of 1 s (the live microphone's
 Training step (forward + cross-entropy + backward + AdamW, batch 8 x 298 frames x 80 features):
 each backbone as ``audiokit.train`` runs it on this device (the optimiser kernel and memory format
 :mod:`audiokit.train.optim` / :mod:`audiokit.train.fastpath` choose) against macls 1.0.6's model of
-the same configuration trained as macls does (``torch.optim.AdamW`` defaults). Needs macls
+the same configuration trained as macls does (``torch.optim.AdamW`` defaults); where the CPU has
+native bf16, also ours with the opt-in ``--amp bf16`` (bf16 autocast). Needs macls
 importable (``pip install --target DIR macls==1.0.6 loguru --no-deps``, then ``--macls-site DIR``);
 without it that section is skipped and says so.
 
@@ -169,20 +170,39 @@ def frontend(repeats: int) -> list[dict]:
 
 
 def _step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor,
-          y: torch.Tensor) -> Callable[[], None]:
+          y: torch.Tensor, amp: torch.dtype | None = None) -> Callable[[], None]:
+    from audiokit.train.optim import autocast
+
     def step() -> None:
         optimizer.zero_grad(set_to_none=True)
-        torch.nn.functional.cross_entropy(model(x).float(), y).backward()
+        with autocast(torch.device("cpu"), amp):
+            logits = model(x)
+        torch.nn.functional.cross_entropy(logits.float(), y).backward()
         optimizer.step()
 
     return step
 
 
-def train_step(macls_site: str | None, repeats: int, names: list[str]) -> list[dict] | str:
-    """Ours as ``audiokit.train`` runs it vs macls as macls does, per backbone; or why skipped."""
+def _ours(name: str):
+    """Our model and optimiser as ``audiokit.train`` builds them on the CPU."""
     from audiokit import models
     from audiokit.train.fastpath import is_2d, use_channels_last
     from audiokit.train.optim import optimizer_kernel
+
+    torch.manual_seed(0)
+    model = models.build(name, 10, STEP_SHAPE[2]).train()
+    if use_channels_last("auto", is_2d(model), "cpu"):
+        model = model.to(memory_format=torch.channels_last)
+    return model, torch.optim.AdamW(model.parameters(), lr=1e-4, **optimizer_kernel("cpu"))
+
+
+def train_step(macls_site: str | None, repeats: int, names: list[str]) -> list[dict] | str:
+    """Ours as ``audiokit.train`` runs it vs macls as macls does, per backbone; or why skipped.
+
+    Where the CPU has native bf16, also ours with the opt-in ``amp="bf16"`` (``bf16_ms``,
+    ``ratio_bf16``): ``audiokit train --amp bf16``.
+    """
+    from audiokit.train.optim import cpu_has_native_bf16
 
     if macls_site:
         sys.path.append(macls_site)
@@ -193,21 +213,24 @@ def train_step(macls_site: str | None, repeats: int, names: list[str]) -> list[d
     g = torch.Generator().manual_seed(0)
     x = torch.randn(*STEP_SHAPE, generator=g)
     y = torch.randint(0, 10, (STEP_SHAPE[0],), generator=g)
+    bf16 = cpu_has_native_bf16()
     rows = []
     for name in names:
-        torch.manual_seed(0)
-        ours = models.build(name, 10, STEP_SHAPE[2]).train()
-        if use_channels_last("auto", is_2d(ours), "cpu"):
-            ours = ours.to(memory_format=torch.channels_last)
-        opt = torch.optim.AdamW(ours.parameters(), lr=1e-4, **optimizer_kernel("cpu"))
+        fns = {"ours": _step(*_ours(name), x, y)}
+        if bf16:
+            fns["bf16"] = _step(*_ours(name), x, y, amp=torch.bfloat16)
         theirs = getattr(mm, MACLS_NAMES[name])(num_class=10, input_size=STEP_SHAPE[2]).train()
-        best = race({"ours": _step(ours, opt, x, y),
-                     "macls": _step(theirs, torch.optim.AdamW(theirs.parameters(), lr=1e-4), x, y)},
-                    repeats, clock=time.process_time)
-        rows.append({"model": name, "ours_ms": 1e3 * best["ours"], "macls_ms": 1e3 * best["macls"],
-                     "ratio": best["macls"] / best["ours"]})
-        print(f"{name:12s} ours {rows[-1]['ours_ms']:8.1f} ms · macls {rows[-1]['macls_ms']:8.1f} ms"
-              f" · {rows[-1]['ratio']:5.2f}x", flush=True)
+        fns["macls"] = _step(theirs, torch.optim.AdamW(theirs.parameters(), lr=1e-4), x, y)
+        best = race(fns, repeats, clock=time.process_time)
+        row = {"model": name, "ours_ms": 1e3 * best["ours"], "macls_ms": 1e3 * best["macls"],
+               "ratio": best["macls"] / best["ours"]}
+        if bf16:
+            row.update(bf16_ms=1e3 * best["bf16"], ratio_bf16=best["macls"] / best["bf16"])
+        rows.append(row)
+        print(f"{name:12s} ours {row['ours_ms']:8.1f} ms · macls {row['macls_ms']:8.1f} ms"
+              f" · {row['ratio']:5.2f}x"
+              + (f" · ours bf16 {row['bf16_ms']:8.1f} ms · {row['ratio_bf16']:5.2f}x" if bf16 else ""),
+              flush=True)
     return rows
 
 
@@ -248,12 +271,20 @@ def readme_table(result: dict) -> str:
     if isinstance(steps, str):
         lines.append(f"Training step vs macls: {steps}.")
         return "\n".join(lines)
+    bf16 = all("ratio_bf16" in r for r in steps)
     lines += [(f"| training step, batch {' x '.join(map(str, STEP_SHAPE))} | ours (ms CPU) | "
-              "macls 1.0.6 (ms CPU) | ratio |"), "|---|---:|---:|---:|"]
+               "macls 1.0.6 (ms CPU) | ratio |"
+               + (" ours, `--amp bf16` (ms CPU) | ratio |" if bf16 else "")),
+              "|---|---:|---:|---:|" + ("---:|---:|" if bf16 else "")]
     for r in steps:
         lines.append(f"| `{r['model']}` | {r['ours_ms']:.0f} | {r['macls_ms']:.0f} | "
-                     f"{r['ratio']:.2f}x |")
-    lines.append(f"| **geometric mean** | | | **{result['train_step_geomean']:.2f}x** |")
+                     f"{r['ratio']:.2f}x |"
+                     + (f" {r['bf16_ms']:.0f} | {r['ratio_bf16']:.2f}x |" if bf16 else ""))
+    lines.append(f"| **geometric mean** | | | **{result['train_step_geomean']:.2f}x** |"
+                 + (f" | **{geomean([r['ratio_bf16'] for r in steps]):.2f}x** |" if bf16 else ""))
+    if bf16:
+        lines += ["", ("`--amp bf16` (bf16 autocast) is opt-in on the CPU, for CPUs with native "
+                       "bf16 (AVX512-BF16 or AMX); the defaults train in float32.")]
     return "\n".join(lines)
 
 
@@ -305,6 +336,10 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(steps, list):
         result["train_step_geomean"] = geomean([r["ratio"] for r in steps])
         print(f"training step geometric mean: {result['train_step_geomean']:.2f}x")
+        if all("ratio_bf16" in r for r in steps):
+            result["train_step_geomean_bf16"] = geomean([r["ratio_bf16"] for r in steps])
+            print(f"training step geometric mean, --amp bf16: "
+                  f"{result['train_step_geomean_bf16']:.2f}x")
     else:
         print(f"training step: {steps}")
     if args.json:

@@ -28,7 +28,13 @@ from audiokit.train.fastpath import (
     use_channels_last,
 )
 from audiokit.train.loop import Trainer
-from audiokit.train.optim import amp_dtype, load_optimizer_state, make_optimizer, optimizer_kernel
+from audiokit.train.optim import (
+    amp_dtype,
+    cpu_has_native_bf16,
+    load_optimizer_state,
+    make_optimizer,
+    optimizer_kernel,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -134,7 +140,30 @@ def test_channels_last_only_for_the_2d_models():
 def test_amp_auto_is_bf16_where_the_gpu_has_it_else_fp16(amp, bf16, expected):
     cuda = torch.device("cuda")
     assert amp_dtype(TrainConfig(amp=amp), cuda, bf16_supported=bf16) is expected
-    assert amp_dtype(TrainConfig(amp=amp), torch.device("cpu"), bf16_supported=bf16) is None
+    if amp != "bf16":
+        assert amp_dtype(TrainConfig(amp=amp), torch.device("cpu"), bf16_supported=bf16) is None
+
+
+def test_amp_on_the_cpu_is_bf16_only_when_asked_and_native():
+    cpu = torch.device("cpu")
+    assert amp_dtype(TrainConfig(amp="bf16"), cpu, bf16_supported=True) is torch.bfloat16
+    with pytest.warns(UserWarning, match="no native bf16"):
+        assert amp_dtype(TrainConfig(amp="bf16"), cpu, bf16_supported=False) is None
+    for amp in ("auto", "fp16", "off"):  # the CPU default stays float32
+        assert amp_dtype(TrainConfig(amp=amp), cpu, bf16_supported=True) is None
+
+
+@pytest.mark.skipif(not cpu_has_native_bf16(), reason="this CPU has no native bf16")
+def test_a_cpu_bf16_run_trains_under_autocast_and_says_so(tones, tmp_path):
+    tr = Trainer(tiny_config(tones, tmp_path / "r", epochs=1, amp="bf16"), resume=False)
+    assert tr.amp_dtype is torch.bfloat16 and tr.fastpath.amp == "bf16"
+    seen = []
+    layer = next(m for m in tr.model.modules() if isinstance(m, (torch.nn.Conv1d, torch.nn.Linear)))
+    layer.register_forward_hook(lambda m, i, o: seen.append(o.dtype))
+    rec = tr.train_epoch(0, _Stop())
+    assert rec["amp"] == "bf16" and torch.isfinite(torch.tensor(rec["train_loss"]))
+    assert seen and set(seen) == {torch.bfloat16}  # the layers ran in bf16
+    assert all(p.dtype == torch.float32 for p in tr.model.parameters())  # the weights did not
 
 
 # -- config ----------------------------------------------------------------------------------

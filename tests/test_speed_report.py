@@ -46,3 +46,14 @@ def test_readme_table_is_rewritten_between_the_markers(tmp_path):
 def test_the_readme_has_the_markers():
     text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert text.count(speed.README_BEGIN) == 1 and text.count(speed.README_END) == 1
+
+
+def test_the_bf16_column_appears_only_when_every_backbone_has_it():
+    steps = [dict(r, bf16_ms=50.0, ratio_bf16=r["macls_ms"] / 50.0) for r in RESULT["train_step"]]
+    table = speed.readme_table(dict(RESULT, train_step=steps, train_step_geomean=1.25))
+    assert "| `panns_cnn6` | 100 | 130 | 1.30x | 50 | 2.60x |" in table
+    assert f"| **geometric mean** | | | **1.25x** | | **{speed.geomean([2.4, 2.6]):.2f}x** |" in table
+    assert "opt-in on the CPU" in table
+    plain = speed.readme_table(dict(RESULT, train_step_geomean=1.25))
+    assert "bf16" not in plain and "| `panns_cnn6` | 100 | 130 | 1.30x |" in plain
+

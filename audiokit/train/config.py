@@ -125,7 +125,8 @@ class TrainConfig:
         ``build_spec_augment`` / ``build_mixup``; empty = no augmentation.
     amp : str
         ``"auto"`` (bf16 on CUDA, fp16 + GradScaler where bf16 is only emulated; off elsewhere),
-        ``"bf16"``, ``"fp16"`` (with GradScaler) or ``"off"``.
+        ``"bf16"`` (also on a CPU with native bf16: opt-in, see ``optim.amp_dtype``), ``"fp16"``
+        (with GradScaler, CUDA only) or ``"off"``.
     compile : bool
         Wrap the model in ``torch.compile`` (opt-in; if compiling fails: one warning, eager).
     channels_last, fused_optimizer, tf32, cudnn_benchmark, pin_memory : bool (or "auto")
