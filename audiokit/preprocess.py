@@ -11,9 +11,8 @@ checkpoint records the rule its clips were made with::
 ``strip_zeros`` also cuts exact-zero samples left at the ends (digital silence; the shipped
 files were cut without it, so training strips them as it batches: :func:`trim_rules` of
 ``audiokit.train.data``). ``peak_dbfs`` (None: level untouched) scales the trimmed clip so its
-peak sits there. No
-``"preprocess"`` key, as in older checkpoints, means no trimming; a saved rule without a key has
-that key's :data:`TRIM_DEFAULTS` value. :func:`trim_rule` turns
+peak sits there. No ``"preprocess"`` key, as in older checkpoints, means no trimming; a saved
+rule without a key has that key's :data:`TRIM_DEFAULTS` value. :func:`trim_rule` turns
 that and a caller's ``trim=`` choice into the rule in force, :func:`apply_trim` applies it to one
 waveform, :class:`TrimCollate` to each clip of a batch, and :func:`is_silent` says whether a
 window holds any sound at all (for live streams).

@@ -328,4 +328,3 @@ def strip_zero_ends(y: np.ndarray) -> np.ndarray:
     if loud.size == 0:
         return y
     return y[..., int(loud[0]): int(loud[-1]) + 1]
-
