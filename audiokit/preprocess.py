@@ -163,17 +163,20 @@ class TrimCollate:
         self.rule = dict(rule)
         self.sample_rate = int(sample_rate)
 
+    def cut(self, waveform: np.ndarray) -> np.ndarray:
+        """One clip as this collate hands it on."""
+        return apply_trim(waveform, self.sample_rate, self.rule)
+
     def __call__(self, batch: Sequence[tuple]):
-        return self.collate([(apply_trim(np.asarray(w), self.sample_rate, self.rule), *rest)
-                             for w, *rest in batch])
+        return self.collate([(self.cut(np.asarray(w)), *rest) for w, *rest in batch])
 
     def __repr__(self) -> str:
         return f"TrimCollate({self.collate!r}, rule={self.rule})"
 
 
-class ZeroStripCollate:
-    """Cut the exact-zero samples at both ends of each clip of a batch
-    (:func:`audiokit.signals.strip_zero_ends`), then call ``collate``.
+class ZeroStripCollate(TrimCollate):
+    """A :class:`TrimCollate` whose only cut is the exact-zero samples at both ends of each clip
+    (:func:`audiokit.signals.strip_zero_ends`).
 
     What training does to shipped clips whose rule has ``strip_zeros``: their files were cut by
     the rule's level part only, so the one step left is applied as they are batched, and served
@@ -184,10 +187,10 @@ class ZeroStripCollate:
 
     def __init__(self, collate: Callable) -> None:
         self.collate = collate
+        self.rule = {"strip_zeros": True}
 
-    def __call__(self, batch: Sequence[tuple]):
-        return self.collate([(np.ascontiguousarray(signals.strip_zero_ends(np.asarray(w))), *rest)
-                             for w, *rest in batch])
+    def cut(self, waveform: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(signals.strip_zero_ends(waveform))
 
     def __repr__(self) -> str:
         return f"ZeroStripCollate({self.collate!r})"
