@@ -304,6 +304,7 @@ NEW = {
     "mulaw": lambda **kw: A.MuLaw(codec_rate=8000, sample_rate=SR, **kw),
     "eq": lambda **kw: A.RandomEQ(sample_rate=SR, **kw),
     "pitch": lambda **kw: A.PitchShift(sample_rate=SR, **kw),
+    "edge_cut": lambda **kw: A.EdgeCut(0.3, 0.2, **kw),
 }
 DETERMINISTIC = {"telephone", "mulaw"}  # nothing drawn but p
 
@@ -379,6 +380,45 @@ def test_random_placement_draws_within_range() -> None:
     assert lead.min() == 0 and lead.max() == 160 and trail.min() == 0 and trail.max() == 320
     assert abs(lead.float().mean().item() - 80) < 8  # uniform over 0..160: mean 80, s.e. ~2.3
     assert y.shape[1] == int(new.max())
+
+
+def test_edge_cut_keeps_the_middle_of_the_clip_at_the_start() -> None:
+    x, lengths = _padded_batch()
+    y, new = A.EdgeCut(0.3, 0.2, p=1.0, seed=0)(x, lengths)
+    assert y.shape == x.shape
+    for b in range(6):
+        n, m = int(lengths[b]), int(new[b])
+        # the kept part is one contiguous run of the original, moved to sample 0
+        lead = int(torch.nonzero((x[b, :n].unfold(0, m, 1) == y[b, :m]).all(dim=1))[0])
+        trail = n - lead - m
+        assert 0 <= lead <= 0.3 * n and 0 <= trail <= 0.2 * n
+        assert torch.all(y[b, m:] == 0)
+
+
+def test_edge_cut_draws_cover_their_range() -> None:
+    x = torch.arange(1, 1001, dtype=torch.float32).repeat(400, 1)
+    y, new = A.EdgeCut(0.3, 0.2, p=1.0, seed=0)(x, torch.full((400,), 1000))
+    lead = (y[:, 0] - 1).long()  # sample values are their index + 1
+    trail = 1000 - lead - new
+    assert lead.min() >= 0 and lead.max() <= 300 and lead.max() > 280  # uniform over 0..300
+    assert trail.min() >= 0 and trail.max() <= 200 and trail.max() > 180
+    assert abs(lead.float().mean().item() - 150) < 15  # mean 150, s.e. ~4.3
+    with pytest.raises(ValueError, match="max_lead"):
+        A.EdgeCut(max_lead=0.5)
+    with pytest.raises(ValueError, match="max_trail"):
+        A.EdgeCut(max_trail=-0.1)
+
+
+def test_seed_offsets_keep_older_recipes_draws() -> None:
+    """A transform added later takes the next offset: the others draw exactly as before."""
+    assert set(A.SEED_OFFSET) == set(A.WAVEFORM_AUGMENTS)
+    assert sorted(A.SEED_OFFSET.values()) == list(range(len(A.SEED_OFFSET)))
+    assert [A.SEED_OFFSET[k] for k in ("speed", "pitch", "shift", "placement", "reverb", "noise",
+                                       "eq", "gain", "noise_floor", "telephone", "mulaw")] \
+        == list(range(11))
+    x, lengths = _padded_batch()
+    chain = A.build_waveform_augment({"gain": {"p": 1.0}}, SR, seed=5)
+    assert torch.equal(chain(x, lengths)[0], A.Gain(p=1.0, seed=5 + 7)(x, lengths)[0])
 
 
 def test_placement_then_noise_floor_covers_the_silence() -> None:

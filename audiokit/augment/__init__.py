@@ -5,7 +5,8 @@ Order in the training loop (each step is optional)::
     waveform (already loudness-normalised, if you normalise at all)
       -> waveform augment on the device, in the order of WAVEFORM_AUGMENTS:
            the source      SpeedPerturb, PitchShift
-           time            TimeShift, RandomPlacement (silence before and after the sound)
+           time            EdgeCut (a tight editor's cut), TimeShift, RandomPlacement (silence
+                           before and after the sound)
            the room        Reverb (synthetic or measured RIRs), AddNoise (synthetic or recorded)
            the microphone  RandomEQ, Gain, NoiseFloor (absolute level, after the gain)
            the channel     TelephoneBand, MuLaw
@@ -23,9 +24,9 @@ Every random setting is a ``(low, high)`` range, so ``low == high`` pins it exac
 (e.g. ``AddNoise(snr_db=(20, 20), p=1.0)``) for a fixed robustness test.
 
 Modules: ``base`` (probability, seeding, masks, Compose), ``dsp`` (FFT convolution and resampling),
-``waveform`` (gain, speed, shift, placement), ``noise`` (SNR noise and backgrounds, noise floor),
-``room`` (reverb, RT60), ``channel`` (telephone band, mu-law, EQ), ``pitch``, ``spectral``
-(SpecAugment, mixup), ``factory`` (config dicts, ``preview``).
+``waveform`` (gain, speed, edge cut, shift, placement), ``noise`` (SNR noise and backgrounds,
+noise floor), ``room`` (reverb, RT60), ``channel`` (telephone band, mu-law, EQ), ``pitch``,
+``spectral`` (SpecAugment, mixup), ``factory`` (config dicts, ``preview``).
 
 Notebook: 05_datasets_and_augmentation
 """
@@ -42,6 +43,7 @@ from audiokit.augment.channel import (
     mulaw_codec,
 )
 from audiokit.augment.factory import (
+    SEED_OFFSET,
     WAVEFORM_AUGMENTS,
     WAVEFORM_STRENGTH,
     build_mixup,
@@ -53,14 +55,16 @@ from audiokit.augment.noise import AddNoise, NoiseFloor
 from audiokit.augment.pitch import PitchShift
 from audiokit.augment.room import Reverb, schroeder_rt60
 from audiokit.augment.spectral import Mixup, SpecAugment
-from audiokit.augment.waveform import Gain, RandomPlacement, SpeedPerturb, TimeShift
+from audiokit.augment.waveform import EdgeCut, Gain, RandomPlacement, SpeedPerturb, TimeShift
 
 __all__ = [
     "EQ_KINDS",
+    "SEED_OFFSET",
     "WAVEFORM_AUGMENTS",
     "WAVEFORM_STRENGTH",
     "AddNoise",
     "Compose",
+    "EdgeCut",
     "Gain",
     "Lengths",
     "Mixup",

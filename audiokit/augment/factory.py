@@ -17,9 +17,10 @@ from audiokit.augment.noise import AddNoise, NoiseFloor
 from audiokit.augment.pitch import PitchShift
 from audiokit.augment.room import Reverb
 from audiokit.augment.spectral import Mixup, SpecAugment
-from audiokit.augment.waveform import Gain, RandomPlacement, SpeedPerturb, TimeShift
+from audiokit.augment.waveform import EdgeCut, Gain, RandomPlacement, SpeedPerturb, TimeShift
 
 __all__ = [
+    "SEED_OFFSET",
     "WAVEFORM_AUGMENTS",
     "WAVEFORM_STRENGTH",
     "build_mixup",
@@ -35,6 +36,7 @@ __all__ = [
 WAVEFORM_AUGMENTS: dict[str, type] = {
     "speed": SpeedPerturb,
     "pitch": PitchShift,
+    "edge_cut": EdgeCut,
     "shift": TimeShift,
     "placement": RandomPlacement,
     "reverb": Reverb,
@@ -46,11 +48,19 @@ WAVEFORM_AUGMENTS: dict[str, type] = {
     "mulaw": MuLaw,
 }
 
+#: Each transform's generator is ``seed + SEED_OFFSET[name]``: the order the kit gained them, not
+#: the order they apply, so adding a transform leaves every older recipe's draws as they were.
+SEED_OFFSET: dict[str, int] = {
+    "speed": 0, "pitch": 1, "shift": 2, "placement": 3, "reverb": 4, "noise": 5, "eq": 6,
+    "gain": 7, "noise_floor": 8, "telephone": 9, "mulaw": 10, "edge_cut": 11,
+}
+
 #: Strength ``s`` in [0, 1] (0 = barely, 1 = a lot) -> fixed options of each waveform augmentation,
 #: so one slider can drive transforms whose options have different names and units.
 WAVEFORM_STRENGTH: dict[str, Callable[[float], dict]] = {
     "speed": lambda s: {"factors": (1 + 0.5 * s,)},
     "pitch": lambda s: {"semitones": (4 * s, 4 * s)},
+    "edge_cut": lambda s: {"max_lead": 0.4 * s, "max_trail": 0.4 * s},
     "shift": lambda s: {"max_shift_s": 0.3 * s, "mode": "zero"},
     "placement": lambda s: {
         "max_lead_s": 0.5 * s,
@@ -103,11 +113,12 @@ def build_waveform_augment(
     """Waveform augmentation from a dict: ``{"gain": {"p": 0.5}, "noise": {"snr_db": [10, 30]}}``.
 
     Keys (applied in the order of :data:`WAVEFORM_AUGMENTS`, whatever the dict order): ``speed``,
-    ``pitch``, ``shift``, ``placement``, ``reverb``, ``noise``, ``eq``, ``gain``, ``noise_floor``,
-    ``telephone``, ``mulaw``; each value is the transform's keyword arguments, ``true`` for
-    defaults or ``false``/``null`` to switch it off. ``sample_rate`` is filled in where needed.
-    With ``seed`` each transform gets its own ``torch.Generator`` (``seed + position``). Loudness
-    normalisation, if used, must happen before this (it would undo ``gain``).
+    ``pitch``, ``edge_cut``, ``shift``, ``placement``, ``reverb``, ``noise``, ``eq``, ``gain``,
+    ``noise_floor``, ``telephone``, ``mulaw``; each value is the transform's keyword arguments,
+    ``true`` for defaults or ``false``/``null`` to switch it off. ``sample_rate`` is filled in
+    where needed. With ``seed`` each transform gets its own ``torch.Generator`` (``seed`` + its
+    :data:`SEED_OFFSET`). Loudness normalisation, if used, must happen before this (it would undo
+    ``gain``).
 
     Notebook: 06_pipeline_and_training_loop
     """
@@ -119,14 +130,14 @@ def build_waveform_augment(
             f"choose from {', '.join(WAVEFORM_AUGMENTS)}"
         )
     steps = []
-    for i, (name, cls) in enumerate(WAVEFORM_AUGMENTS.items()):
+    for name, cls in WAVEFORM_AUGMENTS.items():
         opts = _options(name, config.get(name))
         if opts is None:
             continue
         if _takes_rate(cls):
             opts.setdefault("sample_rate", sample_rate)
         if seed is not None and "generator" not in opts:
-            opts.setdefault("seed", seed + i)
+            opts.setdefault("seed", seed + SEED_OFFSET[name])
         steps.append(_make(cls, name, opts))
     return Compose(steps)
 

@@ -1,4 +1,4 @@
-"""Waveform transforms on time and level: gain, speed, shift, and placement in silence.
+"""Waveform transforms on time and level: gain, speed, edge cut, shift, placement in silence.
 
 Notebook: 05_datasets_and_augmentation
 """
@@ -11,7 +11,7 @@ import torch
 
 from audiokit.augment.base import _Augment, _range
 
-__all__ = ["Gain", "RandomPlacement", "SpeedPerturb", "TimeShift"]
+__all__ = ["EdgeCut", "Gain", "RandomPlacement", "SpeedPerturb", "TimeShift"]
 
 
 class Gain(_Augment):
@@ -209,3 +209,56 @@ class RandomPlacement(_Augment):
 
     def extra_repr(self) -> str:
         return f"lead={self.lead}, trail={self.trail} samples, p={self.p}"
+
+
+class EdgeCut(_Augment):
+    """Cut a random part off the start and the end of each clip, as a tight editor would.
+
+    Recordings are cut around the sound by whoever made them, some right at the vowel: in the
+    FSDD digits one speaker's "six" begins at its vowel, its /s/ cut away with the silence
+    (README, "What to expect"); a weak onset or ending lost under a room's noise looks the same.
+    Each chosen example loses ``lead`` uniform in ``[0, max_lead * length]`` samples at the start
+    and ``trail`` uniform in ``[0, max_trail * length]`` at the end; the rest moves to the start,
+    its length becomes ``length - lead - trail`` (at least one sample), zero past it.
+
+    Parameters
+    ----------
+    max_lead, max_trail : float
+        Largest fraction of the clip's length cut at the start / end, each in [0, 0.5).
+    p : float
+        Probability per example.
+
+    Notebook: 05_datasets_and_augmentation
+    """
+
+    def __init__(
+        self,
+        max_lead: float = 0.15,
+        max_trail: float = 0.15,
+        p: float = 0.5,
+        generator: torch.Generator | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(p, generator, seed)
+        for name, v in (("max_lead", max_lead), ("max_trail", max_trail)):
+            if not 0.0 <= float(v) < 0.5:
+                raise ValueError(f"EdgeCut: {name} must be in [0, 0.5), got {v}")
+        self.max_lead, self.max_trail = float(max_lead), float(max_trail)
+
+    def _transform(
+        self, x: torch.Tensor, length: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        b, n = x.shape
+        span = length.double()
+        lead = (self._draw(torch.rand, (b,), x.device, dtype=torch.float64)
+                * self.max_lead * span).long()
+        trail = (self._draw(torch.rand, (b,), x.device, dtype=torch.float64)
+                 * self.max_trail * span).long()
+        new_len = (length - lead - trail).clamp(min=1)
+        t = torch.arange(n, device=x.device)[None, :]
+        src = (t + lead[:, None]).clamp(max=n - 1)
+        y = x.gather(1, src) * (t < new_len[:, None]).to(x.dtype)
+        return y, new_len
+
+    def extra_repr(self) -> str:
+        return f"max_lead={self.max_lead}, max_trail={self.max_trail}, p={self.p}"
