@@ -142,3 +142,17 @@ def test_a_folder_the_user_named_still_refuses(cli, tones, tiny_yaml, tmp_path, 
         assert "already holds a training run" in err and "--resume" in err
         assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "run-2").exists()
+
+
+def test_set_reads_a_float_written_with_an_exponent():
+    """PyYAML reads ``1e-6`` as a string; ``--set`` takes it as the number the user typed."""
+    from audiokit.cli.parser import build_parser
+    from audiokit.cli.train import _train_config
+
+    args = build_parser().parse_args(
+        ["train", "--set", "features.log_floor=1e-6", "--set", "lr=2E-3",
+         "--set", "model.preset=1e5x", "--set", "augment.waveform.edge_cut=null"])
+    cfg = _train_config(args)
+    assert cfg.features["log_floor"] == 1e-6 and cfg.lr == 2e-3
+    assert cfg.model.preset == "1e5x"  # not a number: left a string
+    assert cfg.augment["waveform"]["edge_cut"] is None
