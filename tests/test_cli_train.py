@@ -145,7 +145,7 @@ def test_a_folder_the_user_named_still_refuses(cli, tones, tiny_yaml, tmp_path, 
 
 
 def test_set_reads_a_float_written_with_an_exponent():
-    """PyYAML reads ``1e-6`` as a string; ``--set`` takes it as the number the user typed."""
+    """PyYAML reads ``1e-6`` as a string; ``--set`` reads values as config files do."""
     from audiokit.cli.parser import build_parser
     from audiokit.cli.train import _train_config
 

@@ -71,11 +71,17 @@ def test_unknown_key_names_key_and_valid_ones(tmp_path):
 
 
 def test_recipe_files_match_code():
-    import yaml
-
     for name in train.RECIPES:
-        on_disk = yaml.safe_load((ROOT / "recipes" / f"{name}.yaml").read_text())
-        assert TrainConfig.from_dict(on_disk) == train.recipe(name), name
+        assert TrainConfig.load(ROOT / "recipes" / f"{name}.yaml") == train.recipe(name), name
+
+
+def test_config_file_reads_floats_written_with_an_exponent(tmp_path):
+    """PyYAML alone reads ``1e-6`` as a string; a config file means the number."""
+    (tmp_path / "c.yaml").write_text("lr: 2e-3\nfeatures:\n  kind: log_mel\n  log_floor: 1e-6\n"
+                                     "model:\n  preset: 1e5x\n")
+    cfg = TrainConfig.load(tmp_path / "c.yaml")
+    assert cfg.lr == 2e-3 and cfg.features["log_floor"] == 1e-6
+    assert cfg.model.preset == "1e5x"  # not a number: stays a string
 
 
 # -- checkpoints -----------------------------------------------------------------------------

@@ -5,7 +5,6 @@ Notebook: 06_pipeline_and_training_loop
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -16,6 +15,7 @@ EXIT_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
 
 def _train_config(args):
     from audiokit.train import TrainConfig, parse_data_spec, recipe
+    from audiokit.train.config import parse_yaml
 
     data = args.data
     if args.config:
@@ -47,20 +47,8 @@ def _train_config(args):
         key, sep, value = item.partition("=")
         if not sep:
             raise ValueError(f"--set {item!r}: expected KEY=VALUE")
-        changes[key.strip()] = _set_value(value)
+        changes[key.strip()] = parse_yaml(value)
     return cfg.replace(**changes)
-
-
-def _set_value(text: str):
-    """A ``--set`` value as YAML, except that ``1e-10`` is a number: YAML 1.1 (PyYAML) reads an
-    exponent without a dot (``1e-10``) as a string, which no user typing a float means."""
-    import yaml
-
-    value = yaml.safe_load(text)
-    number = r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+"
-    if isinstance(value, str) and re.fullmatch(number, value.strip()):
-        return float(value)
-    return value
 
 
 def cmd_train(args) -> int:

@@ -20,10 +20,9 @@ def _silence_and_floor(tiny: bool) -> int:
     """
     import numpy as np
 
-    from audiokit import augment, datasets
-    from audiokit import io as aio
+    from audiokit import augment, datasets, preprocess
 
-    rule = {k: v for k, v in datasets.TRIM_RULES["spoken_digits"].items() if k != "peak_dbfs"}
+    rule = datasets.TRIM_RULES["spoken_digits"]
     real = datasets.load_builtin("spoken_digits_real")
     kept = []
     for i in range(len(real)):
@@ -31,7 +30,7 @@ def _silence_and_floor(tiny: bool) -> int:
         silence = np.zeros(16000, np.float32)
         around = augment.preview(np.concatenate([silence, y, silence]), 16000, "noise_floor",
                                  level_db=(-50.0, -50.0))
-        kept.append(len(aio.trim_silence(around, 16000, **rule)) / 16000)
+        kept.append(len(preprocess.trim_view(around, 16000, rule)) / 16000)
         print(f"{real.classes[real.labels[i]]:6s} {len(y) / 16000:.2f} s alone -> "
               f"{len(around) / 16000:.2f} s recorded -> {kept[-1]:.2f} s after the trim")
     return int(sum(k > 2.0 for k in kept))
@@ -67,8 +66,8 @@ EXERCISES: list[Exercise] = [
                  "and a -50 dBFS noise floor over the whole clip, as a microphone would. For how "
                  "many does the digits' trimming rule leave more than 2 s?",
         hint="`augment.preview(clip, 16000, \"noise_floor\", level_db=(-50, -50))` adds the "
-             "floor; `io.trim_silence(clip, 16000, **rule)` cuts it, with the rule of "
-             "`datasets.TRIM_RULES[\"spoken_digits\"]` (leave out `peak_dbfs`).",
+             "floor; `preprocess.trim_view(clip, 16000, datasets.TRIM_RULES[\"spoken_digits\"])` "
+             "cuts it as the Predictor does.",
         answer=7, unit="clips",
         solve=_silence_and_floor,
         why="The rule keeps every frame within 40 dB of the loudest *frame*, and a word that "

@@ -10,14 +10,16 @@ Notebook: 06_pipeline_and_training_loop
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ConfigError", "DataConfig", "ModelConfig", "TrainConfig", "validate"]
+__all__ = ["ConfigError", "DataConfig", "ModelConfig", "TrainConfig", "parse_yaml", "validate"]
 
 
 class ConfigError(ValueError):
@@ -262,6 +264,35 @@ def _dump(d: dict, suffix: str) -> str:
     return json.dumps(d, indent=2) + "\n"
 
 
+#: A float as YAML 1.2 and every user write it; YAML 1.1 (PyYAML) wants a dot (``1.0e-6``) and
+#: reads ``1e-6`` as a string, which no one writing a config means.
+_EXPONENT_FLOAT = r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+$"
+
+
+@functools.cache
+def _yaml_loader() -> type:
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        """``yaml.SafeLoader`` that also reads ``1e-6`` as a float."""
+
+    Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(_EXPONENT_FLOAT),
+                                 list("-+0123456789."))
+    return Loader
+
+
+def parse_yaml(text: str) -> Any:
+    """YAML text as Python values, safely (no code runs), with ``1e-6`` read as a float.
+
+    Config files and ``audiokit train --set KEY=VALUE`` both read values through it.
+
+    Notebook: 06_pipeline_and_training_loop
+    """
+    import yaml
+
+    return yaml.load(text, Loader=_yaml_loader())  # a SafeLoader: no code runs
+
+
 def _read_mapping(path: str | os.PathLike) -> dict:
     """The mapping in a YAML / JSON file; a missing or malformed file is a :class:`ConfigError`."""
     p = Path(path)
@@ -270,9 +301,7 @@ def _read_mapping(path: str | os.PathLike) -> dict:
     text = p.read_text()
     try:
         if p.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            d = yaml.safe_load(text)
+            d = parse_yaml(text)
         else:
             d = json.loads(text)
     except Exception as exc:  # noqa: BLE001 - yaml.YAMLError, json.JSONDecodeError
