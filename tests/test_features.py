@@ -2,7 +2,7 @@
 
 Tolerances (float32 input, float32 features):
 - log_mel vs librosa melspectrogram + power_to_db(ref=1.0, top_db=None): max |diff| <= 0.01 dB
-  on every bin; the same with pad_mode="reflect" at PANNs' settings, alone and in a padded batch
+  on every bin (and with top_db=60 against power_to_db(top_db=60)); the same with pad_mode="reflect" at PANNs' settings, alone and in a padded batch
   (measured <= 3.3e-5 dB).
 - spectrogram vs librosa |stft|^2 in dB: max |diff| <= 0.01 dB on bins within 80 dB of the
   clip's maximum. Bins far below that are float32 rounding noise of the DFT (both sides) and
@@ -268,6 +268,52 @@ def test_normalize_ignores_padding(kind, normalize):
         torch.testing.assert_close(std, torch.ones_like(std), atol=1e-3, rtol=0)
 
 
+def quiet_start(sr: int) -> np.ndarray:
+    """chirp_noise after 0.3 s of digital silence: a log-mel spanning far more than 80 dB."""
+    return np.concatenate([np.zeros(int(0.3 * sr), np.float32), chirp_noise(sr)])
+
+
+@pytest.mark.parametrize("sr", RATES)
+def test_top_db_matches_librosa(sr):
+    y = quiet_start(sr)
+    ref = librosa.power_to_db(
+        librosa.feature.melspectrogram(y=y, sr=sr, n_fft=512, hop_length=160, win_length=400,
+                                       n_mels=80, fmin=20.0), ref=1.0, top_db=60.0)
+    assert np.ptp(features.log_mel(y, sr)) > 100.0  # the floor is active on this clip
+    got = ours("log_mel", y, sample_rate=sr, top_db=60.0)
+    assert np.isclose(np.ptp(got), 60.0, atol=DB_TOL)
+    assert np.abs(got - ref).max() <= DB_TOL
+    np.testing.assert_allclose(features.log_mel(y, sr, top_db=60.0), ref, atol=1e-6)
+    # librosa.feature.mfcc floors its log-mel at 80 dB under the peak: top_db=80 is that mfcc
+    ref_mfcc = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=40, n_fft=512, hop_length=160,
+                                    win_length=400, n_mels=80, fmin=20.0)
+    got_mfcc = ours("mfcc", y, sample_rate=sr, top_db=80.0)
+    assert np.abs(got_mfcc - ref_mfcc).max() <= MFCC_REL_TOL * np.abs(ref_mfcc).max()
+    assert np.abs(ours("mfcc", y, sample_rate=sr) - ref_mfcc).max() > 1.0  # without: not that
+
+
+@pytest.mark.parametrize("kind", ["spectrogram", "log_mel", "mfcc"])
+def test_top_db_follows_the_level_and_ignores_padding(kind):
+    fe = FeatureExtractor(kind, top_db=50.0, normalize="cmn")
+    y = torch.from_numpy(quiet_start(16000))
+    # a gain moves each clip's peak with it: after CMN the features do not change
+    # (float32 rounding of 10 log10 at these levels: measured <= 2e-5 dB)
+    torch.testing.assert_close(fe(0.01 * y), fe(y), atol=1e-3, rtol=0)
+    fixed = FeatureExtractor(kind, log_floor=1e-6, normalize="cmn")
+    assert (fixed(0.01 * y) - fixed(y)).abs().max() > 1.0  # an absolute floor does not
+    # batch-mate content past a clip's length (here: louder than the clip) must not set its peak
+    n = 9000
+    batch = torch.zeros(2, y.numel())
+    batch[0] = y
+    batch[1, :n] = 0.01 * y[-n:]
+    batch[1, n + 400:] = 1.0
+    got = fe(batch, torch.tensor([y.numel(), n]))
+    alone = fe(batch[1:, :n])
+    valid = int(fe.frame_lengths(torch.tensor([n]))[0])
+    torch.testing.assert_close(got[1, :valid], alone[0], atol=1e-4, rtol=0)
+    torch.testing.assert_close(got[0], fe(y[None])[0], atol=1e-4, rtol=0)
+
+
 def test_config_round_trip():
     fe = FeatureExtractor("fbank", sample_rate=22050, n_mels=64, normalize="cmvn", f_max=8000.0)
     cfg = json.loads(json.dumps(fe.config()))
@@ -286,9 +332,12 @@ def test_config_pad_mode_round_trip_and_old_configs():
     assert cfg["pad_mode"] == "reflect"
     assert FeatureExtractor.from_config(cfg).config() == fe.config()
     # a checkpoint saved before pad_mode existed rebuilds the zero-padding front-end
-    old = {k: v for k, v in FeatureExtractor().config().items() if k != "pad_mode"}
+    # and one saved before top_db existed, the front-end with no floor under the peak
+    old = {k: v for k, v in FeatureExtractor().config().items() if k not in ("pad_mode", "top_db")}
     rebuilt = FeatureExtractor.from_config(old)
-    assert rebuilt.pad_mode == "constant"
+    assert rebuilt.pad_mode == "constant" and rebuilt.top_db is None
+    floored = FeatureExtractor(top_db=70.0)
+    assert FeatureExtractor.from_config(json.loads(json.dumps(floored.config()))).top_db == 70.0
     x = torch.randn(1, 4000)
     torch.testing.assert_close(rebuilt(x), FeatureExtractor()(x), atol=0, rtol=0)
 
@@ -311,6 +360,11 @@ def test_clear_errors():
         fe(torch.zeros(2, 16000), torch.tensor([1, 2, 3]))
     with pytest.raises(ValueError, match="samples"):
         FeatureExtractor("fbank")(torch.zeros(1, 100))
+    with pytest.raises(ValueError, match="top_db is for the dB kinds"):
+        FeatureExtractor("fbank", top_db=60.0)
+    for bad in (0.0, -3.0, "60", True):
+        with pytest.raises(ValueError, match="top_db must be"):
+            FeatureExtractor("log_mel", top_db=bad)
 
 
 # ----- devices and export --------------------------------------------------------------------
@@ -377,9 +431,11 @@ def test_torch_export_reflect_with_lengths():
 
 
 @pytest.mark.parametrize(
-    ("kind", "pad_mode"), [("log_mel", "constant"), ("fbank", "constant"), ("log_mel", "reflect")]
+    ("kind", "pad_mode", "top_db"),
+    [("log_mel", "constant", None), ("fbank", "constant", None), ("log_mel", "reflect", None),
+     ("log_mel", "constant", 60.0)],
 )
-def test_onnx_export_matches_torch(kind, pad_mode, tmp_path):
+def test_onnx_export_matches_torch(kind, pad_mode, top_db, tmp_path):
     ort = pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxscript")
 
@@ -391,7 +447,7 @@ def test_onnx_export_matches_torch(kind, pad_mode, tmp_path):
         def forward(self, waveforms):
             return self.fe(waveforms)
 
-    model = Wrapper(FeatureExtractor(kind, pad_mode=pad_mode)).eval()
+    model = Wrapper(FeatureExtractor(kind, pad_mode=pad_mode, top_db=top_db)).eval()
     x = torch.randn(2, 16000) * 0.1
     dims = {
         "waveforms": {
@@ -400,7 +456,7 @@ def test_onnx_export_matches_torch(kind, pad_mode, tmp_path):
         }
     }
     program = torch.onnx.export(model, (x,), dynamo=True, dynamic_shapes=dims, verbose=False)
-    path = tmp_path / f"{kind}-{pad_mode}.onnx"
+    path = tmp_path / f"{kind}-{pad_mode}-{top_db}.onnx"
     program.save(str(path))
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     for shape in [(2, 16000), (3, 23456)]:  # includes a shape not seen at export

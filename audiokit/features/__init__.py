@@ -22,6 +22,8 @@ The modules
 - :mod:`~audiokit.features.reference`: ``stft``, ``log_mel``, ``mfcc`` ... as thin librosa calls,
   used by the tutorials and by the parity tests.
 - :mod:`~audiokit.features.checks`: the accepted settings and the input checks.
+- :mod:`~audiokit.features.utterance`: per-clip operations over the valid frames of a padded
+  batch (the ``top_db`` floor under each clip's peak, CMN / CMVN).
 
 Everything is importable from ``audiokit.features`` itself.
 

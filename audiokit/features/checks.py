@@ -58,6 +58,14 @@ def check_arguments(args: dict[str, Any]) -> None:
         )
     if args["power"] <= 0 or args["log_floor"] <= 0 or args["dither"] < 0:
         raise ValueError("FeatureExtractor: power and log_floor must be > 0, dither >= 0")
+    top_db = args.get("top_db")
+    if top_db is not None:
+        if kind == "fbank":
+            raise ValueError("FeatureExtractor: top_db is for the dB kinds (spectrogram, "
+                             "log_mel, mfcc); fbank is Kaldi's natural log with no such floor")
+        if isinstance(top_db, bool) or not isinstance(top_db, (int, float)) or top_db <= 0:
+            raise ValueError(f"FeatureExtractor: top_db must be None or a number > 0 (dB), "
+                             f"got {top_db!r}")
 
 
 def check_waveforms(

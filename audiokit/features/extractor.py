@@ -21,6 +21,7 @@ from audiokit.features.filterbanks import (
     next_pow2,
     stft_window,
 )
+from audiokit.features.utterance import floor_below_peak, normalize_utterance
 
 __all__ = ["FeatureExtractor"]
 
@@ -61,7 +62,13 @@ class FeatureExtractor(torch.nn.Module):
     power : float
         Exponent of the magnitude (2.0 = power spectrum, 1.0 = magnitude).
     log_floor : float
-        Floor before ``10 log10`` for the dB kinds (librosa's ``amin``).
+        Floor before ``10 log10`` for the dB kinds (librosa's ``amin``), in units of the power.
+    top_db : float or None
+        The dB kinds: floor each clip's dB values at ``top_db`` dB under that clip's loudest
+        value (over its valid frames and all bins), like ``librosa.power_to_db(top_db=...)``
+        applied to one clip. Unlike ``log_floor``, this floor moves with the clip's level, so a
+        quieter recording of the same sound gives the same features after ``normalize``.
+        None (the default) applies no such floor. Not for ``fbank`` (Kaldi has none).
     normalize : None, "cmn" or "cmvn"
         Per-utterance mean (and variance) normalisation over the valid frames.
     preemphasis : float
@@ -97,6 +104,7 @@ class FeatureExtractor(torch.nn.Module):
         pad_mode: str = "constant",
         power: float = 2.0,
         log_floor: float = 1e-10,
+        top_db: float | None = None,
         normalize: str | None = None,
         preemphasis: float = 0.97,
         dither: float = 0.0,
@@ -118,6 +126,7 @@ class FeatureExtractor(torch.nn.Module):
         self.pad_mode = pad_mode
         self.power = float(power)
         self.log_floor = float(log_floor)
+        self.top_db = None if top_db is None else float(top_db)
         self.normalize = normalize
         self.preemphasis = float(preemphasis)
         self.dither = float(dither)
@@ -218,6 +227,7 @@ class FeatureExtractor(torch.nn.Module):
             "pad_mode": self.pad_mode,
             "power": self.power,
             "log_floor": self.log_floor,
+            "top_db": self.top_db,
             "normalize": self.normalize,
             "preemphasis": self.preemphasis,
             "dither": self.dither,
@@ -368,9 +378,10 @@ class FeatureExtractor(torch.nn.Module):
         """:meth:`forward` on one chunk of clips."""
         if self.kind == "fbank" and self.dither > 0 and self.training:
             x = x + self.dither * torch.randn_like(x)
+        n_frames = None if lengths is None else self.frame_lengths(lengths.to(x.device))
         if self.kind == "spectrogram":
             power = self.power_spectrum(x, lengths)
-            feats = 10.0 * torch.log10(torch.clamp(power, min=self.log_floor))
+            feats = self._db(power, n_frames)
         else:
             if self.power == 2.0:  # pair-sum folded into the filterbank product
                 sq = self.squared_spectrum(x, lengths, self.bins)
@@ -382,28 +393,17 @@ class FeatureExtractor(torch.nn.Module):
             if self.kind == "fbank":
                 feats = torch.log(torch.clamp(mel, min=KALDI_EPS))
             else:
-                feats = 10.0 * torch.log10(torch.clamp(mel, min=self.log_floor))
+                feats = self._db(mel, n_frames)
                 if self.dct is not None:
                     feats = torch.matmul(feats, self.dct.to(feats.dtype))
         if self.normalize is not None:
-            n_frames = None if lengths is None else self.frame_lengths(lengths.to(feats.device))
-            feats = self._normalize(feats, n_frames)
+            feats = normalize_utterance(feats, n_frames, self.normalize)
         return feats
 
-    def _normalize(self, feats: torch.Tensor, n_frames: torch.Tensor | None) -> torch.Tensor:
-        """Per-utterance CMN / CMVN over the valid frames (all frames when lengths is None)."""
-        if n_frames is None:
-            mask = torch.ones_like(feats[..., :1])
-        else:
-            steps = torch.arange(feats.shape[1], device=feats.device)
-            mask = (steps[None, :] < n_frames[:, None]).to(feats.dtype).unsqueeze(-1)
-        count = mask.sum(dim=1, keepdim=True).clamp(min=1.0)
-        mean = (feats * mask).sum(dim=1, keepdim=True) / count
-        feats = feats - mean
-        if self.normalize == "cmvn":
-            var = (feats * feats * mask).sum(dim=1, keepdim=True) / count
-            feats = feats / torch.sqrt(var + 1e-10)
-        return feats
+    def _db(self, power: torch.Tensor, n_frames: torch.Tensor | None) -> torch.Tensor:
+        """``10 log10(max(power, log_floor))``, then the ``top_db`` floor when there is one."""
+        db = 10.0 * torch.log10(torch.clamp(power, min=self.log_floor))
+        return db if self.top_db is None else floor_below_peak(db, n_frames, self.top_db)
 
 
 def _tracing() -> bool:

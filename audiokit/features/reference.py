@@ -65,11 +65,13 @@ def log_mel(
     power: float = 2.0,
     log_floor: float = 1e-10,
     pad_mode: str = "constant",
+    top_db: float | None = None,
 ) -> np.ndarray:
     """Log-mel spectrogram in dB (librosa), shape ``(n_mels, frames)``.
 
-    ``10 log10(max(mel_power, log_floor))`` with ``ref=1.0`` and no ``top_db`` clipping, the same
-    numbers as ``FeatureExtractor("log_mel")`` (which is time-first).
+    ``10 log10(max(mel_power, log_floor))`` with ``ref=1.0`` and, when ``top_db`` is given,
+    floored at ``top_db`` dB under the clip's loudest value: the same numbers as
+    ``FeatureExtractor("log_mel", log_floor=..., top_db=...)`` (which is time-first).
 
     Parameters
     ----------
@@ -96,7 +98,7 @@ def log_mel(
         fmin=f_min,
         fmax=f_max,
     )
-    return librosa.power_to_db(S, ref=1.0, amin=log_floor, top_db=None)
+    return librosa.power_to_db(S, ref=1.0, amin=log_floor, top_db=top_db)
 
 
 def mfcc(
