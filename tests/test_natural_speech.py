@@ -8,6 +8,7 @@ its errors and its byte-for-byte determinism without the real recordings.
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -104,6 +105,21 @@ def fake_fsdd(folder: Path, speakers=fsdd.SPEAKERS, takes=fsdd.TAKES, skip=()) -
                 sf.write(rec / f"{stem}.wav", (0.3 * tone).astype(np.float32), fsdd.RATE,
                          subtype="PCM_16")
     return folder
+
+
+def test_digits_are_served_at_the_middle_of_their_built_levels(rows):
+    """The builder gives each clip a seeded peak level; served clips are scaled to its middle."""
+    lo, hi = spoken_digits.PEAK_DB_RANGE
+    served = D.TRIM_RULES["spoken_digits"]["peak_dbfs"]
+    assert served == (lo + hi) / 2 == -6.5
+    peaks = np.array([float(re.search(r"peak (-?[\d.]+) dBFS", r["source"]).group(1))
+                      for r in rows])
+    assert len(peaks) == 4380 and lo <= peaks.min() and peaks.max() <= hi
+    # 4380 uniform draws: their median lies within 0.3 dB of the middle (its std is ~0.08 dB)
+    assert abs(np.median(peaks) - served) < 0.3
+    for engine in ("human", "espeak-ng", "festival", "flite"):  # every source, not one
+        mine = [p for p, r in zip(peaks, rows) if r["engine"] == engine]
+        assert abs(np.median(mine) - served) < 1.0, engine
 
 
 def test_missing_recordings_are_named(tmp_path):

@@ -40,13 +40,18 @@ CLASSES: dict[str, list[str]] = {
 #: sources begin at the hit, so the builder's cut starts at the first sample; ``precise_start``
 #: starts served audio there too (the frame grid alone would leave ~12 ms of silence before the
 #: hit, which cost a drum model 7 points: DESIGN.md, "no train/serve skew"). ``peak_dbfs``: the
-#: level the builder scaled every clip to (the digits' levels vary by design: left as served).
+#: level served clips are scaled to after the cut. The builder scaled every drum and real-digit
+#: clip to -1 dBFS; it gave each ``spoken_digits`` clip a seeded peak from -12 to -1 dBFS
+#: (``data/dsbuild/spoken_digits.py``, ``PEAK_DB_RANGE``), so a digit is served at the middle of
+#: that range, -6.5 dBFS: a quiet microphone is heard at a level the model learned. With the
+#: digits' floored log-mel, 20 dB quieter input cost the test split 2.6-5.6 points served as it
+#: came, 0.0 served at -6.5 dBFS (seeds 0-2, README "What to expect").
 #: ``strip_zeros``: exact-zero samples at the ends are cut too, in training and serving (the
 #: builder did not; the training loaders do it as they batch). A padded recording of a noisy
 #: room otherwise keeps tens of ms of digital silence its training clips never had.
 TRIM_RULES: dict[str, dict] = {
     "spoken_digits": {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512, "hop_length": 128,
-                      "precise_start": False, "strip_zeros": True, "peak_dbfs": None},
+                      "precise_start": False, "strip_zeros": True, "peak_dbfs": -6.5},
     "spoken_digits_real": {"top_db": 40.0, "margin_s": 0.02, "frame_length": 512,
                            "hop_length": 128, "precise_start": False, "strip_zeros": False,
                            "peak_dbfs": -1.0},
