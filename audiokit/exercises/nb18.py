@@ -75,7 +75,7 @@ EXERCISES: list[Exercise] = [
             "38-43 dB under it, right on the line. Seven of the twenty keep their whole 2.5 s, "
             "so the model hears a second of noise either side of the word, more than its "
             "training clips had (0.4 s before, 0.7 s after at most); with the floor, the default "
-            "models of seeds 0-2 changed their answer on 0, 1 and 2 of the 20. The louder you "
-            "speak (the closer to the microphone), the further under your word the room lies.",
+            "models of seeds 0, 1 and 2 changed their answer on 2, 1 and 1 of the 20. The louder "
+            "you speak (the closer to the microphone), the further under your word the room lies.",
     ),
 ]
