@@ -18,9 +18,9 @@ def valid_frames(feats: torch.Tensor, n_frames: torch.Tensor | None) -> torch.Te
 
     ``n_frames`` None means every frame is valid.
     """
-    steps = torch.arange(feats.shape[1], device=feats.device)
     if n_frames is None:
         return torch.ones_like(feats[..., :1], dtype=torch.bool)
+    steps = torch.arange(feats.shape[1], device=feats.device)
     return (steps[None, :] < n_frames[:, None]).unsqueeze(-1)
 
 

@@ -119,8 +119,8 @@ def amp_dtype(cfg: TrainConfig, device: torch.device,
     EPYC with AVX512-BF16 (2 threads) a training step ran 1.3-2.1x faster in bf16 across the ten
     backbones (``benchmarks/speed.py``, two runs), but it trains the digits recipe to 85.7 /
     85.5 / 93.0 % on its test split against float32's 91.4 / 91.1 / 93.3 (seeds 0-2, README
-    "Speed, measured"); the recipes' README figures are float32. ``bf16_supported`` overrides the query of the
-    current GPU or CPU (for tests).
+    "Speed, measured"); the recipes' README figures are float32. ``bf16_supported`` overrides
+    the query of the current GPU or CPU (for tests).
 
     Notebook: 06_pipeline_and_training_loop
     """
