@@ -156,3 +156,17 @@ def test_set_reads_a_float_written_with_an_exponent():
     assert cfg.features["log_floor"] == 1e-6 and cfg.lr == 2e-3
     assert cfg.model.preset == "1e5x"  # not a number: left a string
     assert cfg.augment["waveform"]["edge_cut"] is None
+
+
+def test_set_reaches_the_front_end():
+    """``--set features.top_db=60`` builds the extractor the run trains with; a bad value is
+    refused naming the key."""
+    from audiokit.cli.parser import build_parser
+    from audiokit.cli.train import _train_config
+    from audiokit.features import FeatureExtractor
+
+    cfg = _train_config(build_parser().parse_args(["train", "--set", "features.top_db=60"]))
+    assert FeatureExtractor(**cfg.features).top_db == 60.0
+    bad = _train_config(build_parser().parse_args(["train", "--set", "features.top_db=0"]))
+    with pytest.raises(ValueError, match="top_db must be"):
+        FeatureExtractor(**bad.features)

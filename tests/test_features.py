@@ -2,8 +2,8 @@
 
 Tolerances (float32 input, float32 features):
 - log_mel vs librosa melspectrogram + power_to_db(ref=1.0, top_db=None): max |diff| <= 0.01 dB
-  on every bin (and with top_db=60 against power_to_db(top_db=60)); the same with pad_mode="reflect" at PANNs' settings, alone and in a padded batch
-  (measured <= 3.3e-5 dB).
+  on every bin (and with top_db=60 against power_to_db(top_db=60)); the same with
+  pad_mode="reflect" at PANNs' settings, alone and in a padded batch (measured <= 3.3e-5 dB).
 - spectrogram vs librosa |stft|^2 in dB: max |diff| <= 0.01 dB on bins within 80 dB of the
   clip's maximum. Bins far below that are float32 rounding noise of the DFT (both sides) and
   differ by more dB although they differ by < 1e-7 in power.
