@@ -44,7 +44,8 @@ RECIPES: dict[str, dict] = {
     #   tiny 76.2 / 80.8, PANNs CNN6 tiny 62.0 / 77.8, `normalize: cmvn` 76.2 / 83.0, 64 mel bands
     #   85.0 / 83.2, `edge_cut` on half the clips up to 45 % / 30 % 84.4 / 83.6, ECAPA-TDNN with
     #   192 channels for 8 epochs 82.2 / 83.4, and eight Czech, Finnish and Italian diphone voices
-    #   reading respelled digits in training 83.4 / 82.2 (README "What to expect").
+    #   reading respelled digits in training 83.4 / 82.2, French and German espeak-ng voices
+    #   reading them 78.8 / 84.6 (README "What to expect").
     # 10 epochs keep `audiokit train` under 5 minutes on 2 cores (4 min 23 s, seed 0, AMD EPYC).
     "spoken_digits": {
         "model": {"name": "ecapa_tdnn", "preset": "tiny", "overrides": {}},
