@@ -90,12 +90,12 @@ def test_shipped_fsdd_clips_are_16k_mono_flac_trimmed(rows):
 def test_two_speakers_six_stops_with_the_word(rows):
     """Notebook 07 ("What a recording does not hold") and the README: nicolas's and yweweler's
     "six" are cut with the word (their FSDD files are that short), jackson's and lucas's are not;
-    the held-out people scored lowest are the two whose takes are shortest."""
+    the two shortest are the two people the README's leave-one-speaker-out table scores lowest."""
     root = D.data_dir("spoken_digits")
     median = {who: float(np.median([sf.info(root / r["path"]).duration for r in rows
                                     if r["speaker"] == who and r["label"] == "six"]))
               for who in fsdd.SPEAKERS}
-    # shipped files: exact sample counts, so these are the medians to the sample (1 / 16000 s)
+    # shipped files have fixed sample counts; the values are the medians rounded to 1 ms
     assert median == pytest.approx({"jackson": 0.392, "lucas": 0.496, "nicolas": 0.265,
                                     "yweweler": 0.229}, abs=1e-3)
     assert sorted(median, key=median.get)[:2] == ["yweweler", "nicolas"]
