@@ -70,8 +70,10 @@ def make_step(model: torch.nn.Module, device: str, batch: int, n_frames: int, n_
 
     ``fused``: AdamW's fused kernel (else torch's default, ``foreach`` on CUDA)."""
     model = model.to(device).train()
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
+    if channels_last:  # as audiokit.train lays it out on this device
+        from audiokit.train.fastpath import to_channels_last
+
+        to_channels_last(model, device)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True if fused else None)
     g = torch.Generator().manual_seed(0)
     x = torch.randn(batch, n_frames, n_features, generator=g).to(device)

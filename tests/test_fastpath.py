@@ -23,8 +23,10 @@ from audiokit.train.config import ConfigError, TrainConfig
 from audiokit.train.fastpath import (
     FASTPATH_COLUMNS,
     CompileFallbackWarning,
+    NCHW_WEIGHT_ELEMENTS,
     CompileOrEager,
     is_2d,
+    to_channels_last,
     use_channels_last,
 )
 from audiokit.train.loop import Trainer
@@ -216,6 +218,43 @@ def test_channels_last_on_the_cpu_for_a_2d_model(tones, tmp_path):
     assert not conv.weight.is_contiguous()  # NHWC strides, not the default NCHW
     rec = tr.train_epoch(0, _Stop())
     assert rec["channels_last"] is True and torch.isfinite(torch.tensor(rec["train_loss"]))
+
+
+CNN14_NCHW = ["blocks.4.convs.0.0", "blocks.4.convs.1.0", "blocks.5.convs.0.0", "blocks.5.convs.1.0"]
+
+
+def test_cnn14_keeps_its_widest_convolutions_nchw_on_the_cpu():
+    torch.manual_seed(0)
+    model = models.build("panns_cnn14", 10, 64).eval()
+    x = torch.randn(2, 64, 64)
+    with torch.no_grad():
+        want = model(x)
+    assert to_channels_last(model, "cpu") == CNN14_NCHW
+    convs = dict((n, m) for n, m in model.named_modules() if _layout_shows(m))
+    for name, conv in convs.items():  # 512 -> 1024 channels, 3 x 3 and wider: NCHW weights
+        nchw = conv.weight.numel() > NCHW_WEIGHT_ELEMENTS
+        assert (name in CNN14_NCHW) == nchw
+        assert conv.weight.is_contiguous() == nchw
+        assert conv.weight.is_contiguous(memory_format=torch.channels_last) != nchw
+    seen = {}
+    for name, conv in convs.items():
+        conv.register_forward_pre_hook(
+            lambda m, a, name=name: seen.__setitem__(name, a[0].is_contiguous()))
+    with torch.no_grad():
+        got = model(x)
+    assert seen == {name: name in CNN14_NCHW for name in convs}  # NCHW inputs there only
+    # the same numbers: another kernel may sum in another order (float32 rounding, allowed at
+    # 1e-6 of the logits' scale; 0 measured on an Intel Xeon), a wrong weight would move them
+    # at their own scale
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-6 * float(want.abs().max()))
+
+
+def test_narrower_cnns_and_cuda_are_channels_last_throughout():
+    for name, device in (("panns_cnn6", "cpu"), ("panns_cnn10", "cpu"), ("panns_cnn14", "cuda")):
+        model = models.build(name, 10, 64)
+        assert to_channels_last(model, device) == []  # (the layout only: nothing moves)
+        assert all(m.weight.is_contiguous(memory_format=torch.channels_last)
+                   for m in model.modules() if _layout_shows(m))
 
 
 # -- torch.compile falls back ----------------------------------------------------------------

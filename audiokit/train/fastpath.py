@@ -36,8 +36,8 @@ from torch import nn
 from audiokit.train.config import ConfigError
 
 __all__ = ["FASTPATH_COLUMNS", "SWITCHES", "CompileFallbackWarning", "CompileOrEager", "FastPath",
-           "apply_backend_flags", "check_switches", "cudnn_autotune", "is_2d", "resolve_fastpath",
-           "use_channels_last"]
+           "NCHW_WEIGHT_ELEMENTS", "apply_backend_flags", "check_switches", "cudnn_autotune", "is_2d",
+           "resolve_fastpath", "to_channels_last", "use_channels_last"]
 
 FASTPATH_COLUMNS = ("amp", "channels_last", "fused_optimizer", "tf32", "cudnn_benchmark",
                     "pin_memory", "compile")
@@ -82,6 +82,50 @@ def use_channels_last(setting: bool | str, two_d: bool, device: torch.device | s
     if not two_d or setting is False:
         return False
     return setting is True or torch.device(device).type in ("cuda", "cpu")
+
+
+#: On the CPU, a channels-last model keeps its convolutions with more weights than this in NCHW.
+NCHW_WEIGHT_ELEMENTS = 4_000_000
+
+
+def _nchw_input(module: nn.Module, args: tuple) -> tuple:
+    """Forward pre-hook: the convolution's input in NCHW (a copy only when it arrives NHWC)."""
+    return (args[0].contiguous(), *args[1:])
+
+
+def to_channels_last(model: nn.Module, device: torch.device | str) -> list[str]:
+    """Put ``model`` in channels-last (NHWC), in place; on the CPU its widest convolutions stay NCHW.
+
+    Why the exception: oneDNN reorders an NHWC convolution's weights on every call, and for a
+    convolution whose weights outnumber its activations that copy costs more than NHWC saves.
+    Only PANNs CNN14's last blocks are that wide among the backbones (512 -> 1024 channels and
+    up, 3 x 3, on maps of 2 x 9 to 5 x 18 at 80 bands x 298 frames; CNN6's widest convolution
+    holds 3.3 M weights, CNN10's 2.4 M, the rest under 2 M). A single 2048 -> 2048 convolution on
+    8 x 2048 x 2 x 9, forward + backward, took 855 ms NHWC against 640 ms NCHW (Intel Xeon with
+    AVX-512, 2 threads, 2026-12-05; in CNN14's NHWC step the weight copies alone were 131 ms).
+    CNN14's whole training step there (benchmarks/speed.py's batch, process time, best of 4, 4
+    and 8 interleaved, three runs): all NHWC 3497 / 3456 / 3475 ms, NCHW 3405 / 3512 / 3299,
+    NHWC with these four convolutions NCHW 3494 / 3205 / 3224. Not yet measured on another CPU.
+    Their outputs are NCHW; the next NHWC layer takes either layout. On CUDA every convolution
+    is NHWC (cuDNN's tensor-core kernels want it).
+
+    Returns
+    -------
+    list of str
+        The names of the convolutions kept NCHW (empty on CUDA and for narrower models).
+
+    Notebook: 06_pipeline_and_training_loop
+    """
+    model.to(memory_format=torch.channels_last)
+    if torch.device(device).type != "cpu":
+        return []
+    kept = []
+    for name, m in model.named_modules():
+        if isinstance(m, nn.Conv2d) and m.weight.numel() > NCHW_WEIGHT_ELEMENTS:
+            m.weight.data = m.weight.data.contiguous()
+            m.register_forward_pre_hook(_nchw_input)
+            kept.append(name)
+    return kept
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from audiokit.train.fastpath import (
     apply_backend_flags,
     cudnn_autotune,
     resolve_fastpath,
+    to_channels_last,
 )
 from audiokit.train.finetune import (
     freeze_for_epoch,
@@ -135,7 +136,7 @@ class Trainer:
         self.fastpath = resolve_fastpath(self.cfg, self.device, self.model, self.amp_dtype, fused)
         apply_backend_flags(self.fastpath, self.device)
         if self.fastpath.channels_last:
-            self.model.to(memory_format=torch.channels_last)
+            to_channels_last(self.model, self.device)
 
     # -- checkpoint state ------------------------------------------------------------------
 
