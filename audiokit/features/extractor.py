@@ -368,8 +368,9 @@ class FeatureExtractor(torch.nn.Module):
         the steps: 64 x 3 s log-mel went from 144 to 32 ms on one thread of an AMD EPYC (and
         from 0.88x to over 2x librosa's batched call, benchmarks/speed.py), the same results
         within float32 rounding (each clip's features depend on that clip alone either way).
-        Intel Xeon (2026-12-05, best of 15), chunked / whole: 22.9 / 59.7 ms on one thread, 12.6 / 22.2 on two
-        (fbank 37.1 / 65.9, 20.3 / 48.5); chunks of 512 K-2 M elements within 6 % of 1 M.
+        On an Intel Xeon (2026-12-05, best of 15), chunked / whole: 22.9 / 59.7 ms on one
+        thread, 12.6 / 22.2 on two (fbank 37.1 / 65.9, 20.3 / 48.5); chunks of 512 K to 2 M
+        elements were within 6 % of 1 M.
         """
         if x.device.type != "cpu" or x.shape[0] == 1 or _tracing():
             return x.shape[0]
