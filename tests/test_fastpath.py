@@ -22,8 +22,8 @@ from audiokit import models, train
 from audiokit.train.config import ConfigError, TrainConfig
 from audiokit.train.fastpath import (
     FASTPATH_COLUMNS,
-    CompileFallbackWarning,
     NCHW_WEIGHT_ELEMENTS,
+    CompileFallbackWarning,
     CompileOrEager,
     is_2d,
     to_channels_last,
@@ -230,7 +230,7 @@ def test_cnn14_keeps_its_widest_convolutions_nchw_on_the_cpu():
     with torch.no_grad():
         want = model(x)
     assert to_channels_last(model, "cpu") == CNN14_NCHW
-    convs = dict((n, m) for n, m in model.named_modules() if _layout_shows(m))
+    convs = {n: m for n, m in model.named_modules() if _layout_shows(m)}
     for name, conv in convs.items():  # 512 -> 1024 channels, 3 x 3 and wider: NCHW weights
         nchw = conv.weight.numel() > NCHW_WEIGHT_ELEMENTS
         assert (name in CNN14_NCHW) == nchw

@@ -35,9 +35,9 @@ from torch import nn
 
 from audiokit.train.config import ConfigError
 
-__all__ = ["FASTPATH_COLUMNS", "SWITCHES", "CompileFallbackWarning", "CompileOrEager", "FastPath",
-           "NCHW_WEIGHT_ELEMENTS", "apply_backend_flags", "check_switches", "cudnn_autotune", "is_2d",
-           "resolve_fastpath", "to_channels_last", "use_channels_last"]
+__all__ = ["FASTPATH_COLUMNS", "NCHW_WEIGHT_ELEMENTS", "SWITCHES", "CompileFallbackWarning",
+           "CompileOrEager", "FastPath", "apply_backend_flags", "check_switches", "cudnn_autotune",
+           "is_2d", "resolve_fastpath", "to_channels_last", "use_channels_last"]
 
 FASTPATH_COLUMNS = ("amp", "channels_last", "fused_optimizer", "tf32", "cudnn_benchmark",
                     "pin_memory", "compile")
