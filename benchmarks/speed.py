@@ -25,9 +25,9 @@ CPU time, which other jobs on a shared machine disturb least). Ratios are refere
 
 Usage::
 
-    python benchmarks/speed.py --json benchmarks/results/speed.json
+    python benchmarks/speed.py --json benchmarks/results/speed-intel-xeon.json
     python benchmarks/speed.py --macls-site /tmp/macls_site --json out.json --readme
-    python benchmarks/speed.py --readme-from benchmarks/results/speed.json   # README table only
+    python benchmarks/speed.py --readme-from benchmarks/results/speed-*.json   # README only, a section per JSON
 
 ``--readme`` rewrites the table between the ``speed:begin`` / ``speed:end`` markers of README.md
 from the results (the JSON's CPU, threads and versions go into its caption).
@@ -186,13 +186,13 @@ def _step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, x: torch.Ten
 def _ours(name: str):
     """Our model and optimiser as ``audiokit.train`` builds them on the CPU."""
     from audiokit import models
-    from audiokit.train.fastpath import is_2d, use_channels_last
+    from audiokit.train.fastpath import is_2d, to_channels_last, use_channels_last
     from audiokit.train.optim import optimizer_kernel
 
     torch.manual_seed(0)
     model = models.build(name, 10, STEP_SHAPE[2]).train()
     if use_channels_last("auto", is_2d(model), "cpu"):
-        model = model.to(memory_format=torch.channels_last)
+        to_channels_last(model, "cpu")
     return model, torch.optim.AdamW(model.parameters(), lr=1e-4, **optimizer_kernel("cpu"))
 
 
@@ -288,15 +288,18 @@ def readme_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def write_readme(result: dict, readme: Path = ROOT / "README.md") -> None:
-    """Replace the table between the speed markers of ``readme`` (atomic write)."""
+def write_readme(results: dict | list[dict], readme: Path = ROOT / "README.md") -> None:
+    """Replace the tables between the speed markers of ``readme`` (atomic write): one section
+    per result, in the order given (a run per CPU kind)."""
+    results = [results] if isinstance(results, dict) else list(results)
     text = readme.read_text(encoding="utf-8")
     if README_BEGIN not in text or README_END not in text:
         raise SystemExit(f"{readme}: no {README_BEGIN} ... {README_END} markers")
     head, rest = text.split(README_BEGIN, 1)
     _, tail = rest.split(README_END, 1)
     tmp = readme.with_suffix(".md.tmp")
-    tmp.write_text(f"{head}{README_BEGIN}\n{readme_table(result)}\n{README_END}{tail}",
+    tables = "\n\n".join(readme_table(r) for r in results)
+    tmp.write_text(f"{head}{README_BEGIN}\n{tables}\n{README_END}{tail}",
                    encoding="utf-8")
     tmp.replace(readme)
 
@@ -313,10 +316,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-step", action="store_true", help="front-end only")
     ap.add_argument("--json", type=Path, help="write the results here")
     ap.add_argument("--readme", action="store_true", help="rewrite README.md's speed table")
-    ap.add_argument("--readme-from", type=Path, help="only rewrite the README from this JSON")
+    ap.add_argument("--readme-from", type=Path, nargs="+",
+                    help="only rewrite the README from these JSONs (one section each, in order)")
     args = ap.parse_args(argv)
     if args.readme_from:
-        write_readme(json.loads(args.readme_from.read_text()))
+        write_readme([json.loads(p.read_text()) for p in args.readme_from])
         return 0
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -43,6 +43,17 @@ def test_readme_table_is_rewritten_between_the_markers(tmp_path):
         speed.write_readme(result, tmp_path / "bare.md")
 
 
+def test_one_section_per_cpu_in_the_order_given(tmp_path):
+    other = dict(RESULT, cpu="Other CPU", train_step_geomean=1.1)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{speed.README_BEGIN}\n{speed.README_END}\n")
+    speed.write_readme([dict(RESULT, train_step_geomean=1.25), other], readme)
+    text = readme.read_text()
+    assert text.count("| **geometric mean** |") == 2
+    assert text.index("on **Some CPU**") < text.index("**1.25x**") < text.index("on **Other CPU**")
+    assert text.index("on **Other CPU**") < text.index("**1.10x**")
+
+
 def test_the_readme_has_the_markers():
     text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert text.count(speed.README_BEGIN) == 1 and text.count(speed.README_END) == 1
