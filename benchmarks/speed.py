@@ -27,7 +27,7 @@ Usage::
 
     python benchmarks/speed.py --json benchmarks/results/speed-intel-xeon.json
     python benchmarks/speed.py --macls-site /tmp/macls_site --json out.json --readme
-    python benchmarks/speed.py --readme-from benchmarks/results/speed-*.json   # README only, a section per JSON
+    python benchmarks/speed.py --readme-from benchmarks/results/speed-*.json   # README only, newest first
 
 ``--readme`` rewrites the table between the ``speed:begin`` / ``speed:end`` markers of README.md
 from the results (the JSON's CPU, threads and versions go into its caption).
@@ -290,8 +290,9 @@ def readme_table(result: dict) -> str:
 
 def write_readme(results: dict | list[dict], readme: Path = ROOT / "README.md") -> None:
     """Replace the tables between the speed markers of ``readme`` (atomic write): one section
-    per result, in the order given (a run per CPU kind)."""
+    per result (a run per CPU kind), the newest first."""
     results = [results] if isinstance(results, dict) else list(results)
+    results.sort(key=lambda r: r["date"], reverse=True)  # stable: same day, the order given
     text = readme.read_text(encoding="utf-8")
     if README_BEGIN not in text or README_END not in text:
         raise SystemExit(f"{readme}: no {README_BEGIN} ... {README_END} markers")
@@ -317,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write the results here")
     ap.add_argument("--readme", action="store_true", help="rewrite README.md's speed table")
     ap.add_argument("--readme-from", type=Path, nargs="+",
-                    help="only rewrite the README from these JSONs (one section each, in order)")
+                    help="only rewrite the README from these JSONs (a section each, newest first)")
     args = ap.parse_args(argv)
     if args.readme_from:
         write_readme([json.loads(p.read_text()) for p in args.readme_from])

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
 import speed  # a script beside the package, not part of it
 
 RESULT = {"date": "2026-12-04", "cpu": "Some CPU", "cores": 2, "threads": 2, "repeats": 9,
@@ -43,15 +45,25 @@ def test_readme_table_is_rewritten_between_the_markers(tmp_path):
         speed.write_readme(result, tmp_path / "bare.md")
 
 
-def test_one_section_per_cpu_in_the_order_given(tmp_path):
-    other = dict(RESULT, cpu="Other CPU", train_step_geomean=1.1)
+def test_one_section_per_cpu_the_newest_first(tmp_path):
+    older = dict(RESULT, cpu="Other CPU", date="2026-12-01", train_step_geomean=1.1)
     readme = tmp_path / "README.md"
     readme.write_text(f"{speed.README_BEGIN}\n{speed.README_END}\n")
-    speed.write_readme([dict(RESULT, train_step_geomean=1.25), other], readme)
+    speed.write_readme([older, dict(RESULT, train_step_geomean=1.25)], readme)
     text = readme.read_text()
     assert text.count("| **geometric mean** |") == 2
     assert text.index("on **Some CPU**") < text.index("**1.25x**") < text.index("on **Other CPU**")
     assert text.index("on **Other CPU**") < text.index("**1.10x**")
+
+
+def test_the_readme_shows_the_shipped_results(tmp_path):
+    """README.md's speed section is the one written from benchmarks/results/speed-*.json."""
+    results = sorted((ROOT / "benchmarks" / "results").glob("speed-*.json"))
+    assert len(results) >= 2  # two CPU kinds at least
+    readme = tmp_path / "README.md"
+    readme.write_text((ROOT / "README.md").read_text())
+    speed.write_readme([json.loads(p.read_text()) for p in results], readme)
+    assert readme.read_text() == (ROOT / "README.md").read_text()
 
 
 def test_the_readme_has_the_markers():
