@@ -6,7 +6,8 @@ here, per device and model, by small pure functions, and what a run resolved is 
 
 - ``amp`` (``"auto"``): bf16 autocast (fp16 + GradScaler where the GPU has no native bf16);
 - ``channels_last`` (``"auto"``): NHWC weights and activations for the 2-D CNNs, on CUDA and on
-  the CPU (True: on any device; 1-D models never);
+  the CPU, where convolutions over 4 M weights stay NCHW (:func:`to_channels_last`; True: on any
+  device; 1-D models never);
 - ``fused_optimizer`` (``"auto"``): the fused AdamW / Adam / SGD kernel, ``foreach`` elsewhere
   (True: fused on any device; False: ``foreach``);
 - ``tf32`` (True): TF32 tensor cores for float32 matmuls and convolutions;
