@@ -29,8 +29,10 @@ Usage::
     python benchmarks/speed.py --macls-site /tmp/macls_site --json out.json --readme
     python benchmarks/speed.py --readme-from benchmarks/results/speed-*.json   # README only, newest first
 
-``--readme`` rewrites the table between the ``speed:begin`` / ``speed:end`` markers of README.md
-from the results (the JSON's CPU, threads and versions go into its caption).
+``--readme`` rewrites the section between the ``speed:begin`` / ``speed:end`` markers of README.md
+with this run alone; ``--readme-from`` with saved runs, a section per CPU, the newest first (each
+JSON's CPU, threads and versions go into its caption). The README shows every
+``benchmarks/results/speed-*.json`` (a test keeps the two equal).
 
 This is a script, not a test. Notebook: 04_mel_mfcc_fbank
 """
@@ -316,7 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", default=",".join(MACLS_NAMES), help="backbones for the step")
     ap.add_argument("--skip-step", action="store_true", help="front-end only")
     ap.add_argument("--json", type=Path, help="write the results here")
-    ap.add_argument("--readme", action="store_true", help="rewrite README.md's speed table")
+    ap.add_argument("--readme", action="store_true",
+                    help="rewrite README.md's speed section with this run alone (to keep every "
+                         "CPU's: --json benchmarks/results/speed-<cpu>.json, then --readme-from)")
     ap.add_argument("--readme-from", type=Path, nargs="+",
                     help="only rewrite the README from these JSONs (a section each, newest first)")
     args = ap.parse_args(argv)

@@ -104,8 +104,8 @@ def to_channels_last(model: nn.Module, device: torch.device | str) -> list[str]:
     holds 3.3 M weights, CNN10's 2.4 M, the rest under 2 M). A single 2048 -> 2048 convolution on
     8 x 2048 x 2 x 9, forward + backward, took 855 ms NHWC against 640 ms NCHW (Intel Xeon with
     AVX-512, 2 threads, 2026-12-05; in CNN14's NHWC step the weight copies alone were 131 ms).
-    CNN14's whole training step there (benchmarks/speed.py's batch, process time, best of 4, 4
-    and 8 interleaved, three runs): all NHWC 3497 / 3456 / 3475 ms, NCHW 3405 / 3512 / 3299,
+    CNN14's whole training step there (benchmarks/speed.py's batch, process time, three runs: best
+    of 4 / 4 / 8 interleaved): all NHWC 3497 / 3456 / 3475 ms, NCHW 3405 / 3512 / 3299,
     NHWC with these four convolutions NCHW 3494 / 3205 / 3224. Not yet measured on another CPU.
     Their outputs are NCHW; the next NHWC layer takes either layout. On CUDA every convolution
     is NHWC (cuDNN's tensor-core kernels want it).
@@ -115,7 +115,7 @@ def to_channels_last(model: nn.Module, device: torch.device | str) -> list[str]:
     list of str
         The names of the convolutions kept NCHW (empty on CUDA and for narrower models).
 
-    Notebook: 06_pipeline_and_training_loop
+    Notebook: 14_comparing_backbones
     """
     model.to(memory_format=torch.channels_last)
     if torch.device(device).type != "cpu":

@@ -45,8 +45,8 @@ RECIPES: dict[str, dict] = {
     #   85.0 / 83.2, `edge_cut` on half the clips up to 45 % / 30 % 84.4 / 83.6, ECAPA-TDNN with
     #   192 channels for 8 epochs 82.2 / 83.4, and eight Czech, Finnish and Italian diphone voices
     #   reading respelled digits in training 83.4 / 82.2, French and German espeak-ng voices
-    #   reading them 78.8 / 84.6, 20 MFCCs instead of the log-mel 84.6 / 85.4 (seed 1: 80.6 / 86.2
-    #   against 82.0 / 83.4) (README "What to expect").
+    #   reading them 78.8 / 84.6, 20 MFCCs instead of the log-mel 84.6 / 85.4 (and at seed 1
+    #   80.6 / 86.2 against 82.0 / 83.4; README "What to expect").
     # 10 epochs keep `audiokit train` under 5 minutes on 2 cores (4 min 23 s, seed 0, AMD EPYC).
     "spoken_digits": {
         "model": {"name": "ecapa_tdnn", "preset": "tiny", "overrides": {}},
