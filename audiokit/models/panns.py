@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import AudioBackbone, conv_lengths, frame_mask, mask_frames
+from .blocks import AudioBackbone, conv_lengths, fast_dropout, frame_mask, mask_frames
 
 
 class ConvBlock(nn.Module):
@@ -98,7 +98,7 @@ class PANNsCNN(AudioBackbone):
             x = self._run(block, x, lengths)
             if pool > 1:
                 lengths = conv_lengths(lengths, pool, pool)
-            x = F.dropout(x, 0.2, self.training)
+            x = fast_dropout(x, 0.2, self.training)
         x = x.mean(dim=2)  # (B, C, T): average over frequency
         if lengths is None:
             x = x.amax(dim=-1) + x.mean(dim=-1)
@@ -106,7 +106,7 @@ class PANNsCNN(AudioBackbone):
             valid = frame_mask(lengths, x.shape[-1]).unsqueeze(1)
             mean = (x * valid).sum(-1) / valid.sum(-1).clamp(min=1)
             x = x.masked_fill(~valid, float("-inf")).amax(dim=-1) + mean
-        x = F.dropout(x, 0.5, self.training)
+        x = fast_dropout(x, 0.5, self.training)
         return F.relu(self.fc1(x))
 
 
