@@ -75,10 +75,10 @@ def test_dry_run_train_step_table_has_the_models_it_ran(dry_run):
             assert r["clips_per_s"] == pytest.approx(2 / (r["step_ms"] / 1e3), rel=1e-2)  # batch 2; both rounded to 3 decimals
         assert rows[model, "bf16+compile"]["status"] == "skipped: no CUDA"
         assert rows[model, "fp32"]["x_fp32"] == 1.0
-        # fit's defaults as its fast path resolves them on the CPU: fp32, fused AdamW, and NHWC for
+        # fit's defaults as its fast path resolves them on the CPU: fp32, foreach, and NHWC for
         # the 2-D CNN only (measured faster on the CPU: audiokit.train.fastpath.use_channels_last)
         assert rows[model, "fit"]["status"] == "ok" and rows[model, "fit"]["switches"] == {
-            "amp": False, "channels_last": model == "resnet_se", "fused": True, "tf32": False}
+            "amp": False, "channels_last": model == "resnet_se", "fused": False, "tf32": False}
     assert rows["resnet_se", "bf16+channels_last"]["status"] == "ok"
     assert rows["tdnn", "bf16+channels_last"]["status"].startswith("skipped: 1-D model")
     assert res["macls"].startswith("skipped: dry run")
@@ -94,7 +94,7 @@ def test_dry_run_trains_end_to_end_and_under_torchrun(dry_run):
     assert runs["default"]["real_voices_accuracy"] is not None  # the default recipe's extra line
     for name, r in runs.items():  # the fast path each run resolved, read back from its history.csv
         two_d = name == "drum_hits"  # ResNetSE; the default recipe's ECAPA-TDNN is 1-D
-        assert r["fastpath"] == {"amp": "off", "channels_last": str(two_d), "fused_optimizer": "True",
+        assert r["fastpath"] == {"amp": "off", "channels_last": str(two_d), "fused_optimizer": "False",
                                  "tf32": "False", "cudnn_benchmark": "False", "pin_memory": "False",
                                  "compile": "off"}
     (ddp,) = sections["ddp"]["result"]["runs"]

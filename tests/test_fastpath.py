@@ -47,7 +47,7 @@ from test_train import make_tones, tiny_config
 from benchmarks.models import TWO_D  # after the path insert
 
 CUDA = torch.cuda.is_available()
-CPU_RECORD = {"amp": "off", "channels_last": False, "fused_optimizer": True, "tf32": False,
+CPU_RECORD = {"amp": "off", "channels_last": False, "fused_optimizer": False, "tf32": False,
               "cudnn_benchmark": False, "pin_memory": False, "compile": "off"}
 
 
@@ -66,24 +66,23 @@ class _Stop:
 @pytest.mark.parametrize(("device", "setting", "expected"), [
     ("cuda", "auto", {"fused": True, "foreach": False}),
     ("cuda:1", "auto", {"fused": True, "foreach": False}),
-    ("cpu", "auto", {"fused": True, "foreach": False}),
+    ("cpu", "auto", {"fused": False, "foreach": True}),
     ("mps", "auto", {"fused": False, "foreach": True}),
     ("cuda", False, {"fused": False, "foreach": True}),
-    ("cpu", False, {"fused": False, "foreach": True}),
+    ("cpu", True, {"fused": True, "foreach": False}),
     ("mps", True, {"fused": True, "foreach": False}),
 ])
-def test_optimizer_kernel_is_fused_on_cuda_and_the_cpu_and_foreach_elsewhere(device, setting,
-                                                                               expected):
+def test_optimizer_kernel_is_fused_on_cuda_and_foreach_elsewhere(device, setting, expected):
     assert optimizer_kernel(device, setting) == expected
 
 
 def test_foreach_on_the_cpu_gives_the_numbers_of_torchs_default():
-    """``fused_optimizer=False`` on the CPU is torch's default (a for-loop over the parameters),
-    bit for bit, through a model's training steps."""
+    """The CPU's default kernel (``foreach``) is torch's default (a for-loop over the
+    parameters), bit for bit, through a model's training steps."""
     def run(optimizer: str, ours: bool) -> dict:
         torch.manual_seed(0)
         model = models.build("resnet_se", 4, 16, preset="tiny")
-        cfg = TrainConfig(optimizer=optimizer, fused_optimizer=False)
+        cfg = TrainConfig(optimizer=optimizer)
         opt = make_optimizer(cfg, model.parameters()) if ours else _torch_default(optimizer, model, cfg)
         g = torch.Generator().manual_seed(1)
         for _ in range(3):
@@ -99,7 +98,7 @@ def test_foreach_on_the_cpu_gives_the_numbers_of_torchs_default():
 
 
 def test_the_cpus_fused_kernel_meets_torchs_default():
-    """The CPU's default kernel (fused) against torch's default on the same gradients, 50 steps:
+    """The CPU's opt-in fused kernel against torch's default on the same gradients, 50 steps:
     SGD bit for bit; AdamW within 1e-6 of each tensor's largest value. Why that bound: the fused
     kernel may evaluate the same update in another order or with FMAs (per vector width, so per
     CPU): a few float32 roundings (eps 1.2e-7) of each step's update, which is far smaller than
@@ -109,7 +108,7 @@ def test_the_cpus_fused_kernel_meets_torchs_default():
              torch.randn(16, 1, 5, 5, generator=g)]
     grads = [[torch.randn(p.shape, generator=g) for p in start] for _ in range(50)]
     for optimizer in ("adamw", "sgd"):
-        cfg = TrainConfig(optimizer=optimizer)
+        cfg = TrainConfig(optimizer=optimizer, fused_optimizer=True)
         ps = {k: [torch.nn.Parameter(p.clone()) for p in start] for k in ("fused", "default")}
         fused = make_optimizer(cfg, ps["fused"])
         assert fused.param_groups[0]["fused"] is True
@@ -135,7 +134,7 @@ def _torch_default(optimizer: str, model, cfg: TrainConfig):
 def test_make_optimizer_builds_the_chosen_kernel():
     params = [torch.nn.Parameter(torch.zeros(3))]
     opt = make_optimizer(TrainConfig(), params, torch.device("cpu"))
-    assert (opt.param_groups[0]["fused"], opt.param_groups[0]["foreach"]) == (True, False)
+    assert (opt.param_groups[0]["fused"], opt.param_groups[0]["foreach"]) == (False, True)
 
 
 def test_resume_keeps_this_runs_kernel_not_the_checkpoints():
@@ -407,7 +406,7 @@ def test_device_check_fit_mode_resolves_the_switches_as_fit_does():
         assert switches(MODES["fit"], model, "cuda") == {
             "amp": True, "channels_last": name == "resnet_se", "fused": True, "tf32": True}
         assert switches(MODES["fit"], model, "cpu") == {
-            "amp": False, "channels_last": name == "resnet_se", "fused": True, "tf32": False}
+            "amp": False, "channels_last": name == "resnet_se", "fused": False, "tf32": False}
         assert switches(MODES["bf16+channels_last"], model, "cuda")["fused"] is False
     text = fastpath_text({"amp": "bf16", "channels_last": "True", "fused_optimizer": "True",
                           "tf32": "False", "pin_memory": "True", "compile": "failed"})

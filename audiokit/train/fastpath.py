@@ -8,8 +8,8 @@ here, per device and model, by small pure functions, and what a run resolved is 
 - ``channels_last`` (``"auto"``): NHWC weights and activations for the 2-D CNNs, on CUDA and on
   the CPU, where convolutions over 4 M weights stay NCHW (:func:`to_channels_last`; True: on any
   device; 1-D models never);
-- ``fused_optimizer`` (``"auto"``): the fused AdamW / Adam / SGD kernel on CUDA and the CPU,
-  ``foreach`` elsewhere (True: fused on any device; False: ``foreach``);
+- ``fused_optimizer`` (``"auto"``): the fused AdamW / Adam / SGD kernel on CUDA, ``foreach``
+  elsewhere (True: fused on any device, the CPU included; False: ``foreach``);
 - ``tf32`` (True): TF32 tensor cores for float32 matmuls and convolutions;
 - ``cudnn_benchmark`` (True): cuDNN autotuning for the fixed-length training crops (evaluation,
   whose clips vary in length, runs without it);
@@ -17,8 +17,8 @@ here, per device and model, by small pure functions, and what a run resolved is 
 - ``compile`` (False): ``"off"``, ``"on"`` or ``"failed"`` in the history (torch.compile
   failed: one warning, and the run goes on eagerly).
 
-Those are the CUDA defaults; on the CPU ``channels_last`` (2-D CNNs) and ``fused_optimizer``
-apply, the rest leave a CPU run what it was before any of them.
+Those are the CUDA defaults; on the CPU only ``channels_last`` applies (2-D CNNs), the rest
+leave a CPU run exactly what it was before any of them.
 
 Notebook: 06_pipeline_and_training_loop
 """

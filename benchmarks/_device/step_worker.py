@@ -11,8 +11,8 @@ of ``steps`` timed steps after ``warmup`` untimed ones). Modes:
   eager bf16 step is timed instead (status ``fallback: ...``);
 - ``fit``: what ``audiokit.train.fit`` runs by default on this device, its fast path resolved by
   the same functions (``audiokit.train.fastpath``, ``optim``): on CUDA bf16 + fused AdamW + TF32
-  matmuls + channels_last for the 2-D CNNs, on the CPU fp32 + fused AdamW (+ channels_last for
-  the 2-D CNNs). The row's ``switches`` say which were on; against ``bf16`` /
+  matmuls + channels_last for the 2-D CNNs, on the CPU fp32 + foreach AdamW (+ channels_last
+  for the 2-D CNNs). The row's ``switches`` say which were on; against ``bf16`` /
   ``bf16+channels_last`` it measures the fused optimiser and TF32.
 
 Every mode builds a fresh model, so one mode's memory format or compiled graph never leaks into
