@@ -45,11 +45,12 @@ def optimizer_kernel(device: torch.device | str, fused: bool | str = "auto") -> 
     (2 threads, process time, best of 5; Intel Xeon, 2026-12-05) took 1.1 ms fused vs 9.9 ms
     ``foreach`` for TDNN's 2.8 M parameters, 3.1 vs 23.4 ms Res2Net, 94 vs 400 ms PANNs CNN14
     (``foreach`` on the CPU makes about seven passes over the optimiser's memory, fused one);
-    ``audiokit train`` 3 min 44 s vs 3 min 51 s. Why it is not the CPU's default: five seeds of
-    the default digits recipe (same CPU) printed 91.8 / 90.9 / 85.5 / 89.3 / 84.4 % on the test
-    split with it, against 91.4 / 89.5 / 92.3 % for seeds 0 / 3 / 4 with ``foreach`` (seeds 1 / 2:
-    91.1 / 93.3, README). Rounding this small can only re-draw a run, so that is most likely the
-    recipe's seed spread, but ``foreach`` keeps every published figure reproducible.
+    ``audiokit train`` 3 min 44 s vs 3 min 51 s. Why it is not the CPU's default: seven seeds of
+    the default digits recipe (same CPU) printed 91.8 / 90.9 / 85.5 / 89.3 / 84.4 / 91.4 / 91.1 %
+    on the test split with it (mean 89.2), against 91.4 / 89.5 / 92.3 / 90.9 / 88.6 % for seeds
+    0 / 3 / 4 / 5 / 6 with ``foreach`` (seeds 1 / 2: 91.1 / 93.3, README; mean 91.0). Rounding
+    this small can only re-draw a run, so that is most likely the recipe's seed spread, but
+    ``foreach`` keeps every published figure reproducible.
 
     Notebook: 06_pipeline_and_training_loop
     """
