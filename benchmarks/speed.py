@@ -188,14 +188,17 @@ def _step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, x: torch.Ten
 def _ours(name: str):
     """Our model and optimiser as ``audiokit.train`` builds them on the CPU."""
     from audiokit import models
+    from audiokit.train.config import TrainConfig
     from audiokit.train.fastpath import is_2d, to_channels_last, use_channels_last
-    from audiokit.train.optim import optimizer_kernel
+    from audiokit.train.optim import make_optimizer
 
     torch.manual_seed(0)
     model = models.build(name, 10, STEP_SHAPE[2]).train()
     if use_channels_last("auto", is_2d(model), "cpu"):
         to_channels_last(model, "cpu")
-    return model, torch.optim.AdamW(model.parameters(), lr=1e-4, **optimizer_kernel("cpu"))
+    # AdamW with torch's default weight decay (0.01), as macls's side below
+    cfg = TrainConfig(optimizer="adamw", lr=1e-4, weight_decay=0.01)
+    return model, make_optimizer(cfg, model.parameters(), "cpu")
 
 
 def train_step(macls_site: str | None, repeats: int, names: list[str]) -> list[dict] | str:
