@@ -108,7 +108,9 @@ class _BlockedStep:
         states = [self._state(p) for p in params]
         steps = [s["step"] for s in states]
         torch._foreach_add_(steps, torch.tensor(1.0), alpha=1.0)
-        lr, (beta1, beta2), wd, eps = group["lr"], group["betas"], group["weight_decay"], group["eps"]
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        # torch >= 2.6 folds AdamW into Adam with this group flag; older groups lack it
+        decay = (group["weight_decay"], group.get("decoupled_weight_decay", self.decoupled))
         small: list[tuple] = []
         for p, s in zip(params, states):
             step = s["step"].item()
@@ -117,23 +119,25 @@ class _BlockedStep:
             bc2_sqrt = (1 - beta2 ** step) ** 0.5
             item = (p, p.grad, s["exp_avg"], s["exp_avg_sq"], step_size, bc2_sqrt)
             if p.numel() > self.block_elements and self._same_layout(item[:4]):
-                self._blocks(item, lr, beta1, beta2, wd, eps)
+                self._blocks(item, lr, beta1, beta2, decay, eps)
             else:
                 small.append(item)
         if small:
-            self._foreach(small, lr, beta1, beta2, wd, eps)
+            self._foreach(small, lr, beta1, beta2, decay, eps)
 
     @staticmethod
     def _same_layout(tensors: tuple) -> bool:
         first = tensors[0]
         return _dense(first) and all(t.stride() == first.stride() for t in tensors[1:])
 
-    def _foreach(self, items: list[tuple], lr: float, beta1: float, beta2: float, wd: float,
-                 eps: float) -> None:
+    @staticmethod
+    def _foreach(items: list[tuple], lr: float, beta1: float, beta2: float,
+                 weight_decay: tuple[float, bool], eps: float) -> None:
         """torch's ``foreach`` sequence over whole tensors (``_multi_tensor_adam``)."""
         ps, gs, ms, vs, step_sizes, bc2_sqrts = (list(c) for c in zip(*items))
+        wd, decoupled = weight_decay
         if wd != 0:
-            if self.decoupled:
+            if decoupled:
                 torch._foreach_mul_(ps, 1 - lr * wd)
             else:
                 gs = torch._foreach_add(gs, ps, alpha=wd)
@@ -145,17 +149,18 @@ class _BlockedStep:
         torch._foreach_add_(denom, eps)
         torch._foreach_addcdiv_(ps, ms, denom, step_sizes)
 
-    def _blocks(self, item: tuple, lr: float, beta1: float, beta2: float, wd: float,
-                eps: float) -> None:
+    def _blocks(self, item: tuple, lr: float, beta1: float, beta2: float,
+                weight_decay: tuple[float, bool], eps: float) -> None:
         """The same sequence, one block of memory at a time."""
         p, g, m, v = (_flat(t) for t in item[:4])
+        wd, decoupled = weight_decay
         step_size, bc2_sqrt = item[4:]
         n, size = p.numel(), self.block_elements
         for start in range(0, n, size):
             end = min(n, start + size)
             pb, gb, mb, vb = p[start:end], g[start:end], m[start:end], v[start:end]
             if wd != 0:
-                if self.decoupled:
+                if decoupled:
                     pb.mul_(1 - lr * wd)
                 else:
                     gb = torch.add(gb, pb, alpha=wd)
@@ -186,8 +191,3 @@ class BlockedAdam(_BlockedStep, torch.optim.Adam):
 
     Notebook: 06_pipeline_and_training_loop
     """
-
-    def _blockable(self) -> bool:
-        # torch >= 2.6 folds AdamW into Adam with this group flag
-        self.decoupled = bool(self.param_groups[0].get("decoupled_weight_decay", False))
-        return super()._blockable()
