@@ -236,3 +236,77 @@ def test_fast_dropout_is_dropout():
     a = fast_dropout(x, 0.2, True)
     torch.manual_seed(3)
     assert torch.equal(a, fast_dropout(x, 0.2, True))  # the seed decides the mask
+
+
+@pytest.mark.parametrize("channels", [4, 8, 13, 26])
+def test_folded_batchnorm_is_torchs_batchnorm(channels):
+    """FoldedBatchNorm2d on channels-last CPU maps: torch's channels-last forward and running
+    statistics bit for bit, and torch's gradients (both layouts' kernels) within 2e-6 of each
+    tensor's largest value. Why that bound: the same sums in another order, over 8 x 20 x 37 =
+    5920 pixels per channel; float32 summation error grows like sqrt(n) * 6e-8 = 5e-6 at worst,
+    a few ulps in practice (torch's two layouts differ from each other as much)."""
+    from audiokit.models.folded_batchnorm import FoldedBatchNorm2d, folds
+
+    g = torch.Generator().manual_seed(channels)
+    x0 = (torch.randn(8, channels, 20, 37, generator=g) * 3 + 1).contiguous(
+        memory_format=torch.channels_last)
+    grad = torch.randn(8, channels, 20, 37, generator=g).contiguous(memory_format=torch.channels_last)
+    bns = {k: torch.nn.BatchNorm2d(channels) for k in ("ours", "nhwc", "nchw")}
+    with torch.no_grad():
+        bns["nhwc"].weight.uniform_(0.5, 1.5, generator=g)
+        bns["nhwc"].bias.uniform_(-1, 1, generator=g)
+    for k in ("ours", "nchw"):
+        bns[k].load_state_dict(bns["nhwc"].state_dict())
+    bns["ours"].__class__ = FoldedBatchNorm2d
+    assert folds(channels) > 1 and bns["ours"]._foldable(x0) == folds(channels)
+    outs = {}
+    for name, bn in bns.items():
+        fmt = torch.contiguous_format if name == "nchw" else torch.channels_last
+        x = x0.clone(memory_format=fmt).requires_grad_()
+        for _ in range(2):  # two steps: the running statistics move twice
+            y = bn(x)
+            y.backward(grad.contiguous(memory_format=fmt))
+        outs[name] = (y, x.grad / 2, bn.weight.grad / 2, bn.bias.grad / 2)
+    assert torch.equal(outs["ours"][0], outs["nhwc"][0])
+    assert outs["ours"][1].is_contiguous(memory_format=torch.channels_last)
+    for ref in ("nhwc", "nchw"):
+        for a, b in zip(outs["ours"][1:], outs[ref][1:]):
+            assert ((a - b).abs().max() / b.abs().max()).item() < 2e-6, ref
+    for key in ("running_mean", "running_var", "num_batches_tracked"):
+        assert torch.equal(getattr(bns["ours"], key), getattr(bns["nhwc"], key)), key
+    # a gradient that arrives NCHW is the same gradient
+    x = x0.clone().requires_grad_()
+    bns["ours"](x).backward(grad.contiguous())
+    ref = outs["nhwc"][1]
+    assert ((x.grad - ref).abs().max() / ref.abs().max()).item() < 2e-6
+
+
+def test_folded_batchnorm_applies_where_it_pays_and_nowhere_else():
+    from audiokit.models.folded_batchnorm import FoldedBatchNorm2d, folds
+    from audiokit.train.fastpath import to_channels_last
+
+    assert [folds(c) for c in (4, 8, 12, 13, 16, 24, 26, 31, 32, 40, 64)] == [4, 2, 4, 16, 1, 2, 8, 16,
+                                                                          1, 1, 1]
+    bn = torch.nn.BatchNorm2d(8)
+    bn.__class__ = FoldedBatchNorm2d
+    cl = torch.randn(2, 8, 5, 3).contiguous(memory_format=torch.channels_last)
+    assert bn._foldable(cl) == 2
+    assert bn._foldable(cl.contiguous()) == 0                        # NCHW: torch's kernel
+    odd = torch.randn(1, 8, 1, 3).contiguous(memory_format=torch.channels_last)
+    assert bn._foldable(odd) == 0                                    # 3 pixels: no whole rows of 2
+    with torch.no_grad():
+        assert bn._foldable(cl) == 0                                 # no backward to speed up
+    assert bn.eval()._foldable(cl) == 0                              # running statistics
+    assert torch.equal(bn(cl), torch.nn.functional.batch_norm(
+        cl, bn.running_mean, bn.running_var, bn.weight, bn.bias, False))
+    model = models.build("resnet_se", 4, 16, preset="tiny")
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    to_channels_last(model, "cpu")
+    folded = [m.num_features for m in model.modules() if type(m) is FoldedBatchNorm2d]
+    assert folded and all(folds(c) > 1 for c in folded)
+    assert all(m.num_features % 16 == 0 or m.num_features >= 32
+               for m in model.modules() if type(m) is torch.nn.BatchNorm2d)
+    assert model.state_dict().keys() == before.keys()
+    other = models.build("resnet_se", 4, 16, preset="tiny")
+    to_channels_last(other, "cuda")  # CUDA keeps torch's batch norm (cuDNN)
+    assert not any(type(m) is FoldedBatchNorm2d for m in other.modules())
