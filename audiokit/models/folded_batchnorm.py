@@ -11,6 +11,8 @@ ERes2NetV2 has 13 and 26 channels (and 52, 104), ResNetSE tiny 8.
 and computes the backward with ``k = 16 / gcd(C, 16)`` pixels folded into one row, so every row
 holds ``k * C`` values, a whole number of vectors, and the per-channel sums are column sums of
 that matrix: 3.4 ms instead of 16.8 for the shape above, 1.7 ms instead of 9.1 for the drums'.
+The drum recipe's training step (32 clips x 101 frames x 64 bands) became 1.22x faster and
+``audiokit train --data drum_hits`` took 99 s instead of 113 (seed 0, same machine and hour).
 Where it applies is measured (backward, 8 x C x 80 x 298 and 8 x C x 20 x 75, same CPU):
 channel counts that are not a multiple of 16 and below 32. The fold ran 1.9x / 1.6x faster than
 torch at 4 channels, 4.2x / 2.6x at 8, 1.9x / 2.4x at 12, 5.2x / 2.7x at 13, 1.7x / 1.8x at 24,
