@@ -2,7 +2,7 @@
 
 torch's channels-last batch-norm backward on the CPU walks every pixel's C channels with vector
 instructions of 16 float32 lanes (AVX-512; two registers of 8 with AVX2). When C is not a multiple
-of 16 each pixel ends in a partial vector, and the kernel slows down by up to 10x: a backward pass
+of 16 each pixel ends in a partial vector, and the kernel slows down many times: a backward pass
 over 8 x 13 x 80 x 298 took 16.8 ms in channels-last against 0.9 ms in NCHW (Intel Xeon, 2
 threads, 2026-12-05; 8 channels, the drum recipe's ResNetSE stem at 32 x 8 x 64 x 64: 9.1 ms).
 ERes2NetV2 has 13 and 26 channels (and 52, 104), ResNetSE tiny 8.
@@ -17,9 +17,10 @@ Where it applies is measured (backward, 8 x C x 80 x 298 and 8 x C x 20 x 75, sa
 channel counts that are not a multiple of 16 and below 32. The fold ran 1.9x / 1.6x faster than
 torch at 4 channels, 4.2x / 2.6x at 8, 1.9x / 2.4x at 12, 5.2x / 2.7x at 13, 1.7x / 1.8x at 24,
 2.0x / 1.1x at 26; from 40 channels on it was slower (0.71x / 0.79x at 40, 0.76x / 1.53x at 52,
-0.55x at 56 and 72, 0.48x / 0.64x at 104): the column sums then cost more than the partial vector. The gradients are the
-same quantities in another summation order: within 2e-6 of torch's NCHW kernel relative to the
-largest value (``tests/test_models.py``), like any other kernel choice.
+0.55x at 56 and 72, 0.48x / 0.64x at 104): the column sums then cost more than the partial
+vector. The gradients are the same quantities in another summation order: within 2e-6 of
+torch's kernels (either layout) relative to the largest value (``tests/test_models.py``), like
+any other kernel choice.
 
 Used only where :func:`audiokit.train.fastpath.to_channels_last` puts a model in channels-last
 on the CPU; anything else (evaluation, CUDA, bf16, NCHW input, ``torch.compile``) runs torch's
@@ -63,7 +64,8 @@ class _FoldedBatchNorm(torch.autograd.Function):
     """torch's training-mode batch-norm forward; the backward over folded rows."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, running_mean, running_var, momentum: float, eps: float, k: int):
+    def forward(ctx, x, weight, bias, running_mean, running_var, momentum: float, eps: float,
+                k: int):
         out, mean, invstd = torch.ops.aten.native_batch_norm(
             x, weight, bias, running_mean, running_var, True, momentum, eps)
         ctx.save_for_backward(x, weight, mean, invstd)

@@ -67,7 +67,8 @@ class _BlockedStep:
         for group in self.param_groups:
             if (group.get("fused") or not group.get("foreach") or group["amsgrad"]
                     or group["maximize"] or group["capturable"] or group["differentiable"]
-                    or torch.is_tensor(group["lr"]) or any(torch.is_tensor(b) for b in group["betas"])):
+                    or torch.is_tensor(group["lr"])
+                    or any(torch.is_tensor(b) for b in group["betas"])):
                 return False
             for p in group["params"]:
                 if p.grad is not None and (p.device.type != "cpu" or p.grad.is_sparse
@@ -79,7 +80,8 @@ class _BlockedStep:
         """One optimisation step: torch's ``foreach`` Adam / AdamW, large tensors in blocks."""
         if not self._blockable():
             parent = super().step
-            if getattr(parent, "hooked", False):  # torch wrapped it with the step hooks: once is enough
+            if getattr(parent, "hooked", False):
+                # torch wrapped it with the step hooks, which our own step already ran
                 return parent.__wrapped__(self, closure)
             return parent(closure)
         loss = None

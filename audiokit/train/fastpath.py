@@ -111,7 +111,7 @@ def to_channels_last(model: nn.Module, device: torch.device | str) -> list[str]:
     Their outputs are NCHW; the next NHWC layer takes either layout. On CUDA every convolution
     is NHWC (cuDNN's tensor-core kernels want it). On the CPU, batch norms whose channels do not
     fill a vector register become :class:`~audiokit.models.folded_batchnorm.FoldedBatchNorm2d`
-    (the same state; torch's channels-last backward is up to 10x slower for them).
+    (the same state; torch's channels-last backward took up to 5x as long as the fold for them).
 
     Returns
     -------
