@@ -19,7 +19,7 @@ Measured (Intel Xeon, 2 threads, 2026-12-05, process time): ``step()`` of PANNs 
 parameters) 200 ms -> 125 ms wall (fused: about 47 ms); its whole training step on
 ``benchmarks/speed.py``'s batch 3659 -> 3268 ms, 1.12x. Blocks of 128 K to 1 M elements ran
 within 5 % of each other there; 16 K was slower than no blocks (per-call overhead). Models whose
-tensors are all smaller than a block (TDNN's largest is 786 K elements, split in 4 blocks) step as
+tensors are small (TDNN's largest, 786 K elements, is three blocks) step as
 fast as before: their state already sits in cache.
 
 Anything else (amsgrad, maximize, capturable, differentiable, a tensor learning rate, sparse,
