@@ -241,10 +241,11 @@ def test_fast_dropout_is_dropout():
 @pytest.mark.parametrize("channels", [4, 8, 13, 26])
 def test_folded_batchnorm_is_torchs_batchnorm(channels):
     """FoldedBatchNorm2d on channels-last CPU maps: torch's channels-last forward and running
-    statistics bit for bit, and torch's gradients (both layouts' kernels) within 2e-6 of each
+    statistics bit for bit, and torch's gradients (both layouts' kernels) within 1e-5 of each
     tensor's largest value. Why that bound: the same sums in another order, over 8 x 20 x 37 =
-    5920 pixels per channel; float32 summation error grows like sqrt(n) * 6e-8 = 5e-6 at worst,
-    a few ulps in practice (torch's two layouts differ from each other as much)."""
+    5920 pixels per channel; float32 summation error grows like sqrt(n) * 6e-8 = 5e-6 in a bad
+    case, so 1e-5 leaves a factor 2 for another CPU's kernels. Measured (Intel Xeon, 30 cases:
+    six channel counts x five seeds): at most 2.6e-6."""
     from audiokit.models.folded_batchnorm import FoldedBatchNorm2d, folds
 
     g = torch.Generator().manual_seed(channels)
@@ -271,14 +272,14 @@ def test_folded_batchnorm_is_torchs_batchnorm(channels):
     assert outs["ours"][1].is_contiguous(memory_format=torch.channels_last)
     for ref in ("nhwc", "nchw"):
         for a, b in zip(outs["ours"][1:], outs[ref][1:]):
-            assert ((a - b).abs().max() / b.abs().max()).item() < 2e-6, ref
+            assert ((a - b).abs().max() / b.abs().max()).item() < 1e-5, ref
     for key in ("running_mean", "running_var", "num_batches_tracked"):
         assert torch.equal(getattr(bns["ours"], key), getattr(bns["nhwc"], key)), key
     # a gradient that arrives NCHW is the same gradient
     x = x0.clone().requires_grad_()
     bns["ours"](x).backward(grad.contiguous())
     ref = outs["nhwc"][1]
-    assert ((x.grad - ref).abs().max() / ref.abs().max()).item() < 2e-6
+    assert ((x.grad - ref).abs().max() / ref.abs().max()).item() < 1e-5
 
 
 def test_folded_batchnorm_applies_where_it_pays_and_nowhere_else():
